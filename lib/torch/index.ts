@@ -1,0 +1,42 @@
+// The `torch` namespace: import { torch } from 'torchmix'.
+import { N } from './native.js';
+import { TorchValueError } from './errors.js';
+
+export { Tensor, type Scalar, type TypedArray, type Reduction, type ReduceOptions } from './tensor.js';
+export * from './errors.js';
+export { type DType, type Device, type Shape, type TensorOptions, dtypes } from './types.js';
+export { tidy, keep, dispose, memory, type MemoryInfo } from './memory.js';
+export {
+  tensor, zeros, ones, empty, full, scalarTensor, arange, linspace, eye,
+  zerosLike, onesLike, emptyLike, fullLike, cat, stack, where,
+} from './creation.js';
+export { manualSeed, rand, randn, randint, randperm, randLike, randnLike, bernoulli, multinomial } from './random.js';
+export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
+export * as autograd from './autograd.js';
+export * as cuda from './cuda.js';
+import { Gamma, Beta } from './random.js';
+export const distributions = { Gamma, Beta };
+
+export interface TorchConfig {
+  /** LibTorch version, e.g. '2.11.0' or '1.13.0'. */
+  version: string;
+  /** Built with the C++11 std::string ABI. */
+  cxx11Abi: boolean;
+  /** The addon links torch_cuda (this LibTorch has CUDA). */
+  cudaBuilt: boolean;
+  /** CUDA usable now (built with CUDA and a GPU is visible). */
+  cuda: boolean;
+  cudnn: boolean;
+  /** Intra-op threads. */
+  threads: number;
+}
+export function config(): TorchConfig {
+  return N.config();
+}
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new TorchValueError(`setNumThreads(): n must be a positive integer, got ${n}`);
+  N.setNumThreads(n);
+}
+export function getNumThreads(): number {
+  return N.getNumThreads();
+}

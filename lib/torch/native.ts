@@ -1,0 +1,31 @@
+// Loads the addon. TORCHMIX_ADDON overrides the path (used to test a second LibTorch build).
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { errorClasses } from './errors.js';
+
+/** The package root: lib/torch/ and dist/torch/ both sit two levels below it. */
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const addonPath = process.env.TORCHMIX_ADDON
+  ? path.resolve(process.env.TORCHMIX_ADDON)
+  : path.join(packageRoot, 'build', 'Release', 'torchmix.node');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type NativeFn = (...args: any[]) => any;
+
+function load(): Record<string, NativeFn> {
+  const require = createRequire(import.meta.url);
+  try {
+    return require(addonPath);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(
+      `torchmix: cannot load the native addon at ${addonPath}: ${why}\n` +
+        `Build it with 'bash scripts/setup.sh' (or 'npm run build:native' when LibTorch is installed).`,
+    );
+  }
+}
+
+export const N = load();
+// Native errors are thrown as instances of these classes (see native/errors.cc).
+N.setErrorClasses(errorClasses);

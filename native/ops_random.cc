@@ -1,0 +1,28 @@
+#include "ops.h"
+
+namespace tmx {
+
+void registerRandom(Instance& inst, Napi::Env env) {
+  DEF("manualSeed", {
+    // Seeds the CPU generator and, when present, every CUDA generator.
+    double s = c.num(0);
+    if (!(s >= 0) || s != double(uint64_t(s))) throw ArgError(ErrorKind::Value, "manualSeed: seed must be a non-negative integer");
+    at::manual_seed(uint64_t(s));
+    return c.undef();
+  })
+  DEF("rand", return c.ret(torch::rand(c.ints(0), c.options(1)));)
+  DEF("randn", return c.ret(torch::randn(c.ints(0), c.options(1)));)
+  DEF("randint", return c.ret(torch::randint(c.i64(0), c.i64(1), c.ints(2), c.options(3)));)
+  DEF("randperm", return c.ret(torch::randperm(c.i64(0), c.options(1)));)
+  DEF("randLike", return c.ret(torch::rand_like(T(0), c.options(1)));)
+  DEF("randnLike", return c.ret(torch::randn_like(T(0), c.options(1)));)
+  DEF("bernoulli", return c.ret(at::bernoulli(T(0)));)  // probabilities tensor
+  DEF("bernoulliP", return c.ret(at::bernoulli(T(0), c.num(1)));)
+  DEF("multinomial", return c.ret(at::multinomial(T(0), c.i64(1), c.b(2)));)
+  // Gamma(concentration, 1) per element; differentiable w.r.t. the concentration.
+  DEF("standardGamma", return c.ret(at::_standard_gamma(T(0)));)
+  DEF("uniform_", T(0).uniform_(c.num(1), c.num(2)); return c.undef();)
+  DEF("normal_", T(0).normal_(c.num(1), c.num(2)); return c.undef();)
+}
+
+}  // namespace tmx

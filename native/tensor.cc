@@ -1,0 +1,352 @@
+// Handle table, argument decoding, and the ops that read or convert whole tensors.
+#include "tensor.h"
+
+#include <cmath>
+#include <unordered_set>
+
+namespace tmx {
+
+// ---- handle table --------------------------------------------------------------------------------
+double TensorTable::put(at::Tensor t) {
+  uint32_t slot;
+  if (!freeSlots.empty()) {
+    slot = freeSlots.back();
+    freeSlots.pop_back();
+    slots[slot] = std::move(t);
+  } else {
+    if (slots.size() > kSlotMask) throw ArgError(ErrorKind::Base, "too many live tensors (2^24); dispose some or use torch.tidy");
+    slot = uint32_t(slots.size());
+    slots.push_back(std::move(t));
+    gens.push_back(0);
+    extBytes.push_back(0);
+  }
+  live++;
+  return double((uint64_t(gens[slot]) << kSlotBits) | slot);
+}
+
+at::Tensor* TensorTable::find(double id) {
+  if (!(id >= 0) || id > 9007199254740991.0) return nullptr;
+  uint64_t v = uint64_t(id);
+  if (double(v) != id) return nullptr;
+  uint64_t slot = v & kSlotMask, gen = v >> kSlotBits;
+  if (slot >= slots.size() || gens[slot] != gen || !slots[slot].defined()) return nullptr;
+  return &slots[slot];
+}
+
+int64_t TensorTable::release(double id) {
+  if (!find(id)) return -1;
+  uint64_t slot = uint64_t(id) & kSlotMask;
+  slots[slot] = at::Tensor();
+  gens[slot] = (gens[slot] + 1) & uint32_t(kGenMask);
+  int64_t bytes = extBytes[slot];
+  extBytes[slot] = 0;
+  freeSlots.push_back(uint32_t(slot));
+  live--;
+  return bytes;
+}
+
+// ---- argument decoding ---------------------------------------------------------------------------
+static std::string argName(size_t i) { return "argument " + std::to_string(i); }
+
+bool Ctx::has(size_t i) const {
+  if (i >= info.Length()) return false;
+  napi_valuetype t;
+  napi_typeof(env, info[i], &t);
+  return t != napi_undefined && t != napi_null;
+}
+
+at::Tensor& Ctx::t(size_t i) {
+  double id;
+  if (i >= info.Length() || napi_get_value_double(env, info[i], &id) != napi_ok)
+    throw ArgError(ErrorKind::Type, argName(i) + ": expected a tensor");
+  at::Tensor* p = inst.table.find(id);
+  if (!p) throw ArgError(ErrorKind::Base, "tensor was disposed (used after dispose() or after its tidy scope ended)");
+  return *p;
+}
+
+at::Tensor Ctx::optT(size_t i) { return has(i) ? t(i) : at::Tensor(); }
+
+std::vector<at::Tensor> Ctx::tensors(size_t i) {
+  if (i >= info.Length() || !info[i].IsArray()) throw ArgError(ErrorKind::Type, argName(i) + ": expected an array of tensors");
+  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  out.reserve(a.Length());
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    double id;
+    if (napi_get_value_double(env, a.Get(k), &id) != napi_ok) throw ArgError(ErrorKind::Type, argName(i) + "[" + std::to_string(k) + "]: expected a tensor");
+    at::Tensor* p = inst.table.find(id);
+    if (!p) throw ArgError(ErrorKind::Base, "tensor was disposed (element " + std::to_string(k) + " of the list)");
+    out.push_back(*p);
+  }
+  return out;
+}
+
+double Ctx::num(size_t i) {
+  double v;
+  if (i >= info.Length() || napi_get_value_double(env, info[i], &v) != napi_ok)
+    throw ArgError(ErrorKind::Type, argName(i) + ": expected a number");
+  return v;
+}
+
+int64_t Ctx::i64(size_t i) {
+  double v = num(i);
+  if (!std::isfinite(v) || std::floor(v) != v || std::fabs(v) > 9007199254740991.0)
+    throw ArgError(ErrorKind::Type, argName(i) + ": expected an integer, got " + std::to_string(v));
+  return int64_t(v);
+}
+
+bool Ctx::b(size_t i) {
+  bool v;
+  if (i >= info.Length() || napi_get_value_bool(env, info[i], &v) != napi_ok)
+    throw ArgError(ErrorKind::Type, argName(i) + ": expected a boolean");
+  return v;
+}
+
+at::Scalar Ctx::scalar(size_t i) {
+  if (i >= info.Length()) throw ArgError(ErrorKind::Type, argName(i) + ": expected a number");
+  napi_valuetype t;
+  napi_typeof(env, info[i], &t);
+  if (t == napi_number) {
+    double v;
+    napi_get_value_double(env, info[i], &v);
+    // Integral JS numbers act like Python ints (int tensors stay int), others like Python floats.
+    if (std::isfinite(v) && std::floor(v) == v && std::fabs(v) < 9.2e18) return at::Scalar(int64_t(v));
+    return at::Scalar(v);
+  }
+  if (t == napi_boolean) return at::Scalar(info[i].As<Napi::Boolean>().Value());
+  if (t == napi_bigint) {
+    bool lossless;
+    int64_t v = info[i].As<Napi::BigInt>().Int64Value(&lossless);
+    if (!lossless) throw ArgError(ErrorKind::Value, argName(i) + ": bigint does not fit in int64");
+    return at::Scalar(v);
+  }
+  throw ArgError(ErrorKind::Type, argName(i) + ": expected a number, boolean or bigint");
+}
+
+std::vector<int64_t> Ctx::ints(size_t i) {
+  if (i < info.Length() && info[i].IsNumber()) return {i64(i)};
+  if (i >= info.Length() || !info[i].IsArray()) throw ArgError(ErrorKind::Type, argName(i) + ": expected an array of integers");
+  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    double v;
+    if (napi_get_value_double(env, a.Get(k), &v) != napi_ok || !std::isfinite(v) || std::floor(v) != v)
+      throw ArgError(ErrorKind::Type, argName(i) + "[" + std::to_string(k) + "]: expected an integer");
+    out[k] = int64_t(v);
+  }
+  return out;
+}
+
+std::optional<std::vector<int64_t>> Ctx::optInts(size_t i) {
+  if (!has(i)) return std::nullopt;
+  return ints(i);
+}
+
+std::string Ctx::str(size_t i) {
+  if (i >= info.Length() || !info[i].IsString()) throw ArgError(ErrorKind::Type, argName(i) + ": expected a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+static bool supportedDtype(int64_t code) {
+  switch (code) {
+    case int64_t(at::kByte): case int64_t(at::kInt): case int64_t(at::kLong): case int64_t(at::kHalf):
+    case int64_t(at::kFloat): case int64_t(at::kDouble): case int64_t(at::kBool): case int64_t(at::kBFloat16):
+      return true;
+    default:
+      return false;
+  }
+}
+
+at::ScalarType Ctx::dtype(size_t i) {
+  int64_t code = i64(i);
+  if (!supportedDtype(code)) throw ArgError(ErrorKind::Type, argName(i) + ": unsupported dtype code " + std::to_string(code));
+  return at::ScalarType(code);
+}
+
+std::optional<at::ScalarType> Ctx::optDtype(size_t i) {
+  if (!has(i)) return std::nullopt;
+  return dtype(i);
+}
+
+c10::Device Ctx::device(size_t i) {
+  std::string s = str(i);
+  try {
+    return c10::Device(s);
+  } catch (const c10::Error&) {
+    throw ArgError(ErrorKind::Value, "invalid device '" + s + "' (expected 'cpu', 'cuda' or 'cuda:N')");
+  }
+}
+
+at::TensorOptions Ctx::options(size_t i) {
+  at::TensorOptions o;
+  if (has(i)) o = o.dtype(dtype(i));
+  if (has(i + 1)) o = o.device(device(i + 1));
+  if (has(i + 2)) o = o.requires_grad(b(i + 2));
+  return o;
+}
+
+Napi::Value Ctx::ret(at::Tensor t) {
+  if (!t.defined()) return env.Null();
+  return Napi::Number::New(env, inst.table.put(std::move(t)));
+}
+
+Napi::Value Ctx::ret(std::vector<at::Tensor> ts) {
+  Napi::Array a = Napi::Array::New(env, ts.size());
+  for (size_t k = 0; k < ts.size(); k++) a.Set(uint32_t(k), ret(std::move(ts[k])));
+  return a;
+}
+
+Napi::Value Ctx::ret(const std::tuple<at::Tensor, at::Tensor>& ts) {
+  return ret(std::vector<at::Tensor>{std::get<0>(ts), std::get<1>(ts)});
+}
+
+std::string dtypeName(at::ScalarType s) { return c10::toString(s); }
+
+// ---- whole-tensor ops ----------------------------------------------------------------------------
+static int64_t storageBytes(const at::Tensor& t) {
+  if (!t.has_storage()) return 0;
+  return int64_t(t.storage().nbytes());
+}
+
+template <typename T>
+static Napi::Value copyOut(Napi::Env env, const at::Tensor& c) {
+  size_t n = size_t(c.numel());
+  auto ab = Napi::ArrayBuffer::New(env, n * sizeof(T));
+  if (n) std::memcpy(ab.Data(), c.data_ptr(), n * sizeof(T));
+  return Napi::TypedArrayOf<T>::New(env, n, ab, 0);
+}
+
+void registerTensor(Instance& inst, Napi::Env env) {
+  inst.def(env, "setErrorClasses", [](Ctx& c) -> Napi::Value {
+    Napi::Array a = c.info[0].As<Napi::Array>();
+    for (uint32_t k = 0; k < a.Length() && k < uint32_t(ErrorKind::Count); k++)
+      c.inst.errors[k] = Napi::Persistent(a.Get(k).As<Napi::Function>());
+    return c.undef();
+  });
+  inst.def(env, "free", [](Ctx& c) -> Napi::Value {
+    // Stale ids are ignored: the GC fallback may run after an explicit dispose.
+    int64_t bytes = c.inst.table.release(c.num(0));
+    if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(c.env, -bytes);
+    return c.undef();
+  });
+  inst.def(env, "track", [](Ctx& c) -> Napi::Value {
+    // The tensor is now owned by the GC fallback: tell V8 how much CPU memory hangs off it.
+    double id = c.num(0);
+    at::Tensor& t = c.t(0);
+    if (t.device().is_cpu()) {
+      uint64_t slot = uint64_t(id) & TensorTable::kSlotMask;
+      int64_t bytes = storageBytes(t);
+      if (bytes > 0 && c.inst.table.extBytes[slot] == 0) {
+        c.inst.table.extBytes[slot] = bytes;
+        Napi::MemoryManagement::AdjustExternalMemory(c.env, bytes);
+      }
+    }
+    return c.undef();
+  });
+  inst.def(env, "isLive", [](Ctx& c) -> Napi::Value {
+    return Napi::Boolean::New(c.env, c.inst.table.find(c.num(0)) != nullptr);
+  });
+  inst.def(env, "shape", [](Ctx& c) -> Napi::Value {
+    auto sizes = c.t(0).sizes();
+    Napi::Array a = Napi::Array::New(c.env, sizes.size());
+    for (size_t k = 0; k < sizes.size(); k++) a.Set(uint32_t(k), Napi::Number::New(c.env, double(sizes[k])));
+    return a;
+  });
+  inst.def(env, "dtype", [](Ctx& c) -> Napi::Value { return Napi::Number::New(c.env, int(c.t(0).scalar_type())); });
+  inst.def(env, "device", [](Ctx& c) -> Napi::Value { return Napi::String::New(c.env, c.t(0).device().str()); });
+  inst.def(env, "numel", [](Ctx& c) -> Napi::Value { return Napi::Number::New(c.env, double(c.t(0).numel())); });
+  inst.def(env, "isContiguous", [](Ctx& c) -> Napi::Value { return Napi::Boolean::New(c.env, c.t(0).is_contiguous()); });
+  inst.def(env, "item", [](Ctx& c) -> Napi::Value {
+    at::Tensor& t = c.t(0);
+    if (t.numel() != 1) throw ArgError(ErrorKind::Value, "item(): tensor has " + std::to_string(t.numel()) + " elements, expected exactly 1");
+    at::Scalar s = t.item();
+    if (s.isBoolean()) return Napi::Boolean::New(c.env, s.toBool());
+    if (s.isIntegral(false)) return Napi::Number::New(c.env, double(s.toLong()));
+    return Napi::Number::New(c.env, s.toDouble());
+  });
+  inst.def(env, "toTypedArray", [](Ctx& c) -> Napi::Value {
+    at::Tensor t = c.t(0).detach();
+    at::ScalarType st = t.scalar_type();
+    if (st == at::kHalf || st == at::kBFloat16) st = at::kFloat;
+    if (st == at::kBool) st = at::kByte;
+    at::Tensor cpu = t.to(at::kCPU, st).contiguous();
+    switch (st) {
+      case at::kFloat: return copyOut<float>(c.env, cpu);
+      case at::kDouble: return copyOut<double>(c.env, cpu);
+      case at::kLong: return copyOut<int64_t>(c.env, cpu);
+      case at::kInt: return copyOut<int32_t>(c.env, cpu);
+      case at::kByte: return copyOut<uint8_t>(c.env, cpu);
+      default: throw ArgError(ErrorKind::Type, "toArray(): unsupported dtype " + dtypeName(st));
+    }
+  });
+  inst.def(env, "fromTypedArray", [](Ctx& c) -> Napi::Value {
+    // (typedArray, shape) -> CPU tensor holding a copy, dtype from the array type.
+    if (!c.info[0].IsTypedArray()) throw ArgError(ErrorKind::Type, "expected a typed array");
+    auto ta = c.info[0].As<Napi::TypedArray>();
+    at::ScalarType st;
+    switch (ta.TypedArrayType()) {
+      case napi_float32_array: st = at::kFloat; break;
+      case napi_float64_array: st = at::kDouble; break;
+      case napi_int32_array: st = at::kInt; break;
+      case napi_bigint64_array: st = at::kLong; break;
+      case napi_uint8_array: st = at::kByte; break;
+      default: throw ArgError(ErrorKind::Type, "unsupported typed array type (use Float32Array, Float64Array, Int32Array, BigInt64Array or Uint8Array)");
+    }
+    std::vector<int64_t> shape = c.ints(1);
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      if (d < 0) throw ArgError(ErrorKind::Value, "shape has a negative dimension");
+      n *= d;
+    }
+    if (size_t(n) != ta.ElementLength())
+      throw ArgError(ErrorKind::Value, "shape holds " + std::to_string(n) + " elements but the data has " + std::to_string(ta.ElementLength()));
+    at::Tensor out = at::empty(shape, at::TensorOptions().dtype(st));
+    if (n) std::memcpy(out.data_ptr(), static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), size_t(n) * out.element_size());
+    return c.ret(out);
+  });
+  inst.def(env, "to", [](Ctx& c) -> Napi::Value {
+    // (t, dtype?, device?, copy)
+    at::Tensor& t = c.t(0);
+    at::TensorOptions o = t.options();
+    if (c.has(1)) o = o.dtype(c.dtype(1));
+    if (c.has(2)) o = o.device(c.device(2));
+    return c.ret(t.to(o, false, c.bOr(3, false)));
+  });
+  inst.def(env, "clone", [](Ctx& c) -> Napi::Value { return c.ret(c.t(0).clone()); });
+  inst.def(env, "alias", [](Ctx& c) -> Napi::Value { return c.ret(c.t(0)); });  // a second handle, same tensor
+  inst.def(env, "liveTensors", [](Ctx& c) -> Napi::Value { return Napi::Number::New(c.env, double(c.inst.table.live)); });
+  inst.def(env, "cpuBytes", [](Ctx& c) -> Napi::Value {
+    // Storage bytes of live CPU tensors, each storage counted once (views share storage).
+    std::unordered_set<const void*> seen;
+    double total = 0;
+    for (auto& t : c.inst.table.slots) {
+      if (!t.defined() || !t.device().is_cpu() || !t.has_storage()) continue;
+      const void* key = t.storage().unsafeGetStorageImpl();
+      if (seen.insert(key).second) total += double(t.storage().nbytes());
+    }
+    return Napi::Number::New(c.env, total);
+  });
+  inst.def(env, "config", [](Ctx& c) -> Napi::Value {
+    Napi::Object o = Napi::Object::New(c.env);
+    o.Set("version", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH));
+    o.Set("cxx11Abi", Napi::Boolean::New(c.env, _GLIBCXX_USE_CXX11_ABI == 1));
+#ifdef TORCHMIX_LINKED_CUDA
+    o.Set("cudaBuilt", Napi::Boolean::New(c.env, true));
+#else
+    o.Set("cudaBuilt", Napi::Boolean::New(c.env, false));
+#endif
+    o.Set("cuda", Napi::Boolean::New(c.env, torch::cuda::is_available()));
+    o.Set("cudnn", Napi::Boolean::New(c.env, torch::cuda::cudnn_is_available()));
+    o.Set("threads", Napi::Number::New(c.env, at::get_num_threads()));
+    return o;
+  });
+  inst.def(env, "setNumThreads", [](Ctx& c) -> Napi::Value {
+    int64_t n = c.i64(0);
+    if (n < 1) throw ArgError(ErrorKind::Value, "setNumThreads: n must be >= 1, got " + std::to_string(n));
+    at::set_num_threads(int(n));
+    return c.undef();
+  });
+  inst.def(env, "getNumThreads", [](Ctx& c) -> Napi::Value { return Napi::Number::New(c.env, at::get_num_threads()); });
+}
+
+}  // namespace tmx

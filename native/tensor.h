@@ -1,0 +1,88 @@
+// Tensor handles: JS holds a number (slot + generation), the addon instance owns the at::Tensor.
+// A plain number is the cheapest handle N-API offers (DESIGN.md, "Tensors and memory").
+#pragma once
+#include "errors.h"
+
+namespace tmx {
+
+struct TensorTable {
+  static constexpr uint64_t kSlotBits = 24;
+  static constexpr uint64_t kSlotMask = (uint64_t(1) << kSlotBits) - 1;
+  static constexpr uint64_t kGenMask = (uint64_t(1) << 28) - 1;
+  std::vector<at::Tensor> slots;
+  std::vector<uint32_t> gens;
+  std::vector<int64_t> extBytes;  // bytes reported to V8 for GC-tracked tensors (0 = untracked)
+  std::vector<uint32_t> freeSlots;
+  size_t live = 0;
+
+  double put(at::Tensor t);
+  // nullptr when the id is stale (disposed) or malformed.
+  at::Tensor* find(double id);
+  // Returns the bytes that were reported to V8 for this slot (to be subtracted), or -1 if stale.
+  int64_t release(double id);
+};
+
+struct Instance;
+struct Ctx;
+using OpFn = Napi::Value (*)(Ctx&);
+
+struct OpEntry {
+  OpFn fn;
+  Instance* inst;
+};
+
+struct Instance {
+  TensorTable table;
+  Napi::FunctionReference errors[size_t(ErrorKind::Count)];
+  std::vector<std::unique_ptr<OpEntry>> entries;
+  Napi::Object exports;
+  void def(Napi::Env env, const char* name, OpFn fn);
+};
+
+// Argument access for one call. Indices are positional arguments from lib/torch.
+struct Ctx {
+  const Napi::CallbackInfo& info;
+  Instance& inst;
+  Napi::Env env;
+  Ctx(const Napi::CallbackInfo& i, Instance& in) : info(i), inst(in), env(i.Env()) {}
+
+  size_t size() const { return info.Length(); }
+  bool has(size_t i) const;  // present and not null/undefined
+  at::Tensor& t(size_t i);
+  at::Tensor optT(size_t i);  // undefined tensor when absent
+  std::vector<at::Tensor> tensors(size_t i);
+  double num(size_t i);
+  int64_t i64(size_t i);
+  bool b(size_t i);
+  bool bOr(size_t i, bool dflt) { return has(i) ? b(i) : dflt; }
+  double numOr(size_t i, double dflt) { return has(i) ? num(i) : dflt; }
+  int64_t i64Or(size_t i, int64_t dflt) { return has(i) ? i64(i) : dflt; }
+  at::Scalar scalar(size_t i);
+  std::vector<int64_t> ints(size_t i);  // array of integers, or a single integer
+  std::optional<std::vector<int64_t>> optInts(size_t i);
+  std::string str(size_t i);
+  at::ScalarType dtype(size_t i);
+  std::optional<at::ScalarType> optDtype(size_t i);
+  c10::Device device(size_t i);
+  // (dtype, device, requiresGrad) at i, i+1, i+2 — the layout every creation op uses.
+  at::TensorOptions options(size_t i);
+
+  Napi::Value ret(at::Tensor t);
+  Napi::Value ret(std::vector<at::Tensor> ts);
+  Napi::Value ret(const std::tuple<at::Tensor, at::Tensor>& ts);
+  Napi::Value undef() { return env.Undefined(); }
+};
+
+void registerTensor(Instance& inst, Napi::Env env);
+void registerCreation(Instance& inst, Napi::Env env);
+void registerMath(Instance& inst, Napi::Env env);
+void registerReduce(Instance& inst, Napi::Env env);
+void registerShape(Instance& inst, Napi::Env env);
+void registerNN(Instance& inst, Napi::Env env);
+void registerRandom(Instance& inst, Napi::Env env);
+void registerAutograd(Instance& inst, Napi::Env env);
+void registerCuda(Instance& inst, Napi::Env env);
+
+std::string dtypeName(at::ScalarType s);
+
+}  // namespace tmx
