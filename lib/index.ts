@@ -1,3 +1,4 @@
-// torchmix: import { torch, nn } from 'torchmix'.
+// torchmix: import { torch, nn, data } from 'torchmix'.
 export * as torch from './torch/index.js';
 export * as nn from './nn/index.js';
+export * as data from './data/index.js';

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Installs what torchmix needs and is missing, idempotently; a no-op in seconds when all is there.
+#   bash scripts/setup.sh [--libtorch pip|debian]
+#   pip    (default) pip torch $(cat scripts/TORCH_VERSION) in a per-user venv, addon in build/
+#   debian Debian bookworm's libtorch-dev 1.13.1, addon in build-1.13/
+# LIBTORCH=/path or LIBTORCH_USE_PYTORCH=1 (see README) override where the addon's LibTorch comes from.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+flavour=pip
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --libtorch) flavour=${2:-}; shift 2 ;;
+    --libtorch=*) flavour=${1#*=}; shift ;;
+    -h|--help) sed -n 2,6p "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown argument '$1' (expected --libtorch pip|debian)" >&2; exit 2 ;;
+  esac
+done
+[[ $flavour == pip || $flavour == debian ]] || { echo "setup.sh: --libtorch must be 'pip' or 'debian', got '$flavour'" >&2; exit 2; }
+
+say() { echo "setup: $*"; }
+fail() { echo "setup: FAILED: $*" >&2; exit 1; }
+torch_version=$(cat scripts/TORCH_VERSION)
+
+# ---- 1. Debian packages -------------------------------------------------------------------------
+pkgs=(cmake g++ make python3 python3-venv dataset-fashion-mnist libtorch-dev)
+missing=()
+for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if ((${#missing[@]})); then
+  say "installing Debian packages: ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo=$(command -v sudo || true)
+  [[ $(id -u) -eq 0 || -n $sudo ]] || fail "need root (or sudo) to apt-get install ${missing[*]}"
+  $sudo apt-get update -qq || fail "apt-get update"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null || fail "apt-get install ${missing[*]}"
+fi
+
+# ---- 2. Python venv with the pinned torch (shared by every clone: keyed by the torch version) -----
+venv=${TORCHMIX_VENV_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/torchmix/venv-torch-$torch_version}
+check_venv() { "$venv/bin/python" -c "import torch, numpy, safetensors, sys; sys.exit(torch.__version__.split('+')[0] != '$torch_version')" 2>/dev/null; }
+if ! check_venv; then
+  mkdir -p "$(dirname "$venv")"
+  (
+    flock 9  # two clones setting up at once share one venv
+    if ! check_venv; then
+      say "creating $venv with torch==$torch_version (a few GB, once per machine)"
+      [[ -x $venv/bin/python ]] || python3 -m venv "$venv" || fail "python3 -m venv $venv"
+      "$venv/bin/pip" install -q --disable-pip-version-check "torch==$torch_version" numpy safetensors || fail "pip install torch==$torch_version"
+    fi
+  ) 9>"$venv.lock"
+fi
+[[ $(readlink .venv 2>/dev/null) == "$venv" ]] || ln -sfn "$venv" .venv
+
+# ---- 3. npm packages ----------------------------------------------------------------------------
+lock_sum=$(sha256sum package-lock.json | cut -c1-16)
+if [[ ! -d node_modules || $(cat node_modules/.torchmix-lock 2>/dev/null) != "$lock_sum" ]]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null || fail "npm ci"
+  echo "$lock_sum" > node_modules/.torchmix-lock
+fi
+
+# ---- 4. the addon -------------------------------------------------------------------------------
+if [[ $flavour == debian ]]; then out=build-1.13; export LIBTORCH=${LIBTORCH:-/usr}; else out=build; fi
+addon=$out/Release/torchmix.node
+stamp="flavour=$flavour LIBTORCH=${LIBTORCH:-} LIBTORCH_USE_PYTORCH=${LIBTORCH_USE_PYTORCH:-} venv=$venv"
+newer=$( [[ -f $addon ]] && find native CMakeLists.txt package-lock.json -newer "$addon" -print -quit || echo missing)
+if [[ -n $newer || $(cat "$out/.torchmix-stamp" 2>/dev/null) != "$stamp" ]]; then
+  say "building the addon into $out/ (LibTorch: $flavour${LIBTORCH:+, LIBTORCH=$LIBTORCH})"
+  [[ $(cat "$out/.torchmix-stamp" 2>/dev/null) == "$stamp" ]] || rm -rf "$out"
+  log=$(mktemp)
+  if ! npx --no-install cmake-js compile --parallel "$(nproc)" -O "$out" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    fail "addon build (full log: $log)"
+  fi
+  rm -f "$log"
+  echo "$stamp" > "$out/.torchmix-stamp"
+fi
+
+# ---- 5. TypeScript → dist/ (what `import 'torchmix'` resolves to) -------------------------------
+if [[ ! -f dist/index.js || -n $(find lib tsconfig.json -newer dist/index.js -print -quit) ]]; then
+  say "compiling TypeScript"
+  npx --no-install tsc -p tsconfig.json || fail "tsc"
+  touch dist/index.js
+fi
+say "ready (LibTorch $flavour, addon $addon)"
