@@ -8,8 +8,12 @@ void registerAutograd(Instance& inst, Napi::Env env) {
   DEF("isLeaf", return Napi::Boolean::New(c.env, T(0).is_leaf());)
   DEF("grad", return c.ret(T(0).grad());)  // null when there is none
   DEF("setGrad", {
+    // The checks Python's .grad setter makes; a mismatched grad would break the next backward.
     at::Tensor g = c.optT(1);
-    T(0).mutable_grad() = g;
+    at::Tensor& t = T(0);
+    if (g.defined() && (g.sizes() != t.sizes() || g.scalar_type() != t.scalar_type() || g.device() != t.device()))
+      throw ArgError(ErrorKind::Value, "grad: assigned grad must match the tensor's shape, dtype and device");
+    t.mutable_grad() = g;
     return c.undef();
   })
   DEF("retainGrad", T(0).retain_grad(); return c.undef();)

@@ -7,6 +7,11 @@ static c10::optional<at::Tensor> optTensor(Ctx& c, size_t i) {
   return c.t(i);
 }
 
+static c10::optional<double> optNum(Ctx& c, size_t i) {
+  if (!c.has(i)) return c10::nullopt;
+  return c.num(i);
+}
+
 void registerNN(Instance& inst, Napi::Env env) {
   DEF("linear", return c.ret(at::linear(T(0), T(1), optTensor(c, 2)));)
   // (x, w, b?, stride, padding, dilation, groups)
@@ -24,9 +29,10 @@ void registerNN(Instance& inst, Napi::Env env) {
   DEF("softmax", return c.ret(at::softmax(T(0), c.i64(1), c.has(2) ? c10::optional<at::ScalarType>(c.dtype(2)) : c10::nullopt));)
   DEF("logSoftmax", return c.ret(at::log_softmax(T(0), c.i64(1), c.has(2) ? c10::optional<at::ScalarType>(c.dtype(2)) : c10::nullopt));)
   DEF("oneHot", return c.ret(at::one_hot(T(0), c.i64(1)));)
-  // (x, outputSize[2], alignCorners)
-  DEF("upsampleNearest2d", return c.ret(at::upsample_nearest2d(T(0), c.ints(1), c10::nullopt, c10::nullopt));)
-  DEF("upsampleBilinear2d", return c.ret(at::upsample_bilinear2d(T(0), c.ints(1), c.b(2), c10::nullopt, c10::nullopt));)
+  // (x, outputSize[2], scaleH?, scaleW?) and (x, outputSize[2], alignCorners, scaleH?, scaleW?):
+  // like PyTorch, a given scale factor (not the size ratio) drives the source-index computation.
+  DEF("upsampleNearest2d", return c.ret(at::upsample_nearest2d(T(0), c.ints(1), optNum(c, 2), optNum(c, 3)));)
+  DEF("upsampleBilinear2d", return c.ret(at::upsample_bilinear2d(T(0), c.ints(1), c.b(2), optNum(c, 3), optNum(c, 4)));)
 
   // Losses. reduction: 0 none, 1 mean, 2 sum (at::Reduction).
   // (input, target (indices or probabilities), weight?, reduction, ignoreIndex, labelSmoothing)

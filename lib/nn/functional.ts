@@ -88,14 +88,17 @@ export function interpolate(
   need4d(input, 'interpolate(input)');
   const [h, w] = input.shape.slice(-2);
   let size: [number, number];
+  let scales: [number, number] | [] = [];
   if (opts?.size !== undefined) size = pair(opts.size, 'interpolate(size)');
   else if (opts?.scaleFactor !== undefined) {
-    const s = typeof opts.scaleFactor === 'number' ? [opts.scaleFactor, opts.scaleFactor] : opts.scaleFactor;
+    const s: [number, number] = typeof opts.scaleFactor === 'number' ? [opts.scaleFactor, opts.scaleFactor] : opts.scaleFactor;
+    if (!(s[0] > 0 && s[1] > 0)) throw new TorchValueError(`interpolate(): scaleFactor must be positive, got ${JSON.stringify(opts.scaleFactor)}`);
     size = [Math.floor(h * s[0]), Math.floor(w * s[1])];
+    scales = s;
   } else throw new TorchValueError('interpolate(): give size or scaleFactor');
   const mode = opts.mode ?? 'nearest';
-  if (mode === 'nearest') return wrap(N.upsampleNearest2d(input._id, size));
-  if (mode === 'bilinear') return wrap(N.upsampleBilinear2d(input._id, size, opts.alignCorners ?? false));
+  if (mode === 'nearest') return wrap(N.upsampleNearest2d(input._id, size, ...scales));
+  if (mode === 'bilinear') return wrap(N.upsampleBilinear2d(input._id, size, opts.alignCorners ?? false, ...scales));
   throw new TorchValueError(`interpolate(): unknown mode '${String(mode)}' (nearest, bilinear)`);
 }
 

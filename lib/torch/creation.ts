@@ -57,18 +57,25 @@ export function tensor(data: Nested | TypedArray, opts?: TensorOptions & { shape
         if (!Number.isInteger(v)) throw new TorchTypeError('tensor(): cannot mix bigint with non-integer numbers');
         return BigInt(v as number);
       });
-    else if (flat.length > 0 && flat.every((v) => typeof v !== 'number' || Number.isInteger(v)))
+    else if (flat.length > 0 && flat.every((v) => typeof v !== 'number' || Number.isSafeInteger(v)))
       buf = BigInt64Array.from(flat, (v) => BigInt(Number(v)));
-    else buf = Float32Array.from(flat, (v) => Number(v));
+    // Full double precision first (a float64 dtype keeps every digit); float32 when no dtype is given.
+    else buf = Float64Array.from(flat, (v) => Number(v));
     id = N.fromTypedArray(buf, shape);
-    if (buf instanceof Uint8Array && opts?.dtype === undefined) {
-      const b = N.to(id, code('bool'), undefined, false);
+    if ((buf instanceof Uint8Array || buf instanceof Float64Array) && opts?.dtype === undefined) {
+      const b = N.to(id, code(buf instanceof Uint8Array ? 'bool' : 'float32'), undefined, false);
       N.free(id);
       id = b;
     }
   }
   if (opts?.dtype !== undefined || opts?.device !== undefined) {
-    const converted = N.to(id, code(opts.dtype, 'tensor(dtype)'), checkDevice(opts.device, 'tensor(device)'), false);
+    let converted: number;
+    try {
+      converted = N.to(id, code(opts.dtype, 'tensor(dtype)'), checkDevice(opts.device, 'tensor(device)'), false);
+    } catch (e) {
+      N.free(id); // nothing wraps the staging handle yet: free it or it leaks
+      throw e;
+    }
     if (converted !== id) N.free(id);
     id = converted;
   }
@@ -96,7 +103,8 @@ export function scalarTensor(value: number | boolean, opts?: TensorOptions): Ten
   return wrap(N.scalarTensor(value, ...opts3(opts, typeof value === 'boolean' ? 'bool' : 'float32')));
 }
 /** arange(end) or arange(start, end, step?); int64 when all arguments are integers, else float32. */
-export function arange(start: number, end?: number, step?: number | TensorOptions, opts?: TensorOptions): Tensor {
+export function arange(start: number, end?: number | TensorOptions, step?: number | TensorOptions, opts?: TensorOptions): Tensor {
+  if (typeof end === 'object') [opts, end] = [end, undefined]; // arange(end, opts)
   if (typeof step === 'object') {
     opts = step;
     step = undefined;
