@@ -29,7 +29,13 @@ void rethrowAsJs(Napi::Env env) {
   } catch (const c10::NotImplementedError& e) {
     throwJs(env, ErrorKind::NotImplemented, e.what_without_backtrace());
   } catch (const c10::Error& e) {
-    throwJs(env, ErrorKind::Base, e.what_without_backtrace());
+    // Some failures arrive as plain c10::Error: CPU allocation failures in every version, and
+    // missing dtype kernels before 2.x. Classify them as 2.x does so code can rely on the class.
+    const std::string msg = e.what_without_backtrace();
+    ErrorKind kind = ErrorKind::Base;
+    if (msg.find("can't allocate memory") != std::string::npos) kind = ErrorKind::OutOfMemory;
+    else if (msg.find("\" not implemented for '") != std::string::npos) kind = ErrorKind::NotImplemented;
+    throwJs(env, kind, msg);
   } catch (const std::bad_alloc&) {
     throwJs(env, ErrorKind::OutOfMemory, "out of memory (allocation failed)");
   } catch (const std::exception& e) {

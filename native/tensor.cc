@@ -130,8 +130,8 @@ std::vector<int64_t> Ctx::ints(size_t i) {
   std::vector<int64_t> out(a.Length());
   for (uint32_t k = 0; k < a.Length(); k++) {
     double v;
-    if (napi_get_value_double(env, a.Get(k), &v) != napi_ok || !std::isfinite(v) || std::floor(v) != v)
-      throw ArgError(ErrorKind::Type, argName(i) + "[" + std::to_string(k) + "]: expected an integer");
+    if (napi_get_value_double(env, a.Get(k), &v) != napi_ok || !std::isfinite(v) || std::floor(v) != v || std::fabs(v) > 9007199254740991.0)
+      throw ArgError(ErrorKind::Type, argName(i) + "[" + std::to_string(k) + "]: expected an integer (|n| < 2^53)");
     out[k] = int64_t(v);
   }
   return out;
@@ -281,10 +281,14 @@ void registerTensor(Instance& inst, Napi::Env env) {
   });
   inst.def(env, "fromTypedArray", [](Ctx& c) -> Napi::Value {
     // (typedArray, shape) -> CPU tensor holding a copy, dtype from the array type.
-    if (!c.info[0].IsTypedArray()) throw ArgError(ErrorKind::Type, "expected a typed array");
-    auto ta = c.info[0].As<Napi::TypedArray>();
+    // napi_get_typedarray_info also works for arrays over a SharedArrayBuffer.
+    napi_typedarray_type type;
+    size_t length;
+    void* src;
+    if (!c.info[0].IsTypedArray() || napi_get_typedarray_info(c.env, c.info[0], &type, &length, &src, nullptr, nullptr) != napi_ok)
+      throw ArgError(ErrorKind::Type, "expected a typed array");
     at::ScalarType st;
-    switch (ta.TypedArrayType()) {
+    switch (type) {
       case napi_float32_array: st = at::kFloat; break;
       case napi_float64_array: st = at::kDouble; break;
       case napi_int32_array: st = at::kInt; break;
@@ -298,10 +302,10 @@ void registerTensor(Instance& inst, Napi::Env env) {
       if (d < 0) throw ArgError(ErrorKind::Value, "shape has a negative dimension");
       n *= d;
     }
-    if (size_t(n) != ta.ElementLength())
-      throw ArgError(ErrorKind::Value, "shape holds " + std::to_string(n) + " elements but the data has " + std::to_string(ta.ElementLength()));
+    if (size_t(n) != length)
+      throw ArgError(ErrorKind::Value, "shape holds " + std::to_string(n) + " elements but the data has " + std::to_string(length));
     at::Tensor out = at::empty(shape, at::TensorOptions().dtype(st));
-    if (n) std::memcpy(out.data_ptr(), static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), size_t(n) * out.element_size());
+    if (n) std::memcpy(out.data_ptr(), src, size_t(n) * out.element_size());
     return c.ret(out);
   });
   inst.def(env, "to", [](Ctx& c) -> Napi::Value {

@@ -54,7 +54,7 @@ export function checkShape(shape: unknown, what = 'shape'): number[] {
   if (typeof shape === 'number') shape = [shape];
   if (!Array.isArray(shape)) throw new TorchTypeError(`${what}: expected an array of non-negative integers, got ${typeof shape}`);
   for (const d of shape)
-    if (!Number.isInteger(d) || d < 0)
+    if (!Number.isSafeInteger(d) || d < 0)
       throw new TorchValueError(`${what}: expected non-negative integers, got [${shape.join(', ')}]`);
   return shape as number[];
 }
