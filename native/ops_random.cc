@@ -21,6 +21,13 @@ void registerRandom(Instance& inst, Napi::Env env) {
   DEF("multinomial", return c.ret(at::multinomial(T(0), c.i64(1), c.b(2)));)
   // Gamma(concentration, 1) per element; differentiable w.r.t. the concentration.
   DEF("standardGamma", return c.ret(at::_standard_gamma(T(0)));)
+  // Beta(c1, c0) = X/(X+Y), X ~ Gamma(c1), Y ~ Gamma(c0), in one call (mixup draws it every step).
+  // The clamp keeps the ratio finite when both gammas underflow for tiny concentrations.
+  DEF("betaSample", {
+    at::Tensor x = at::_standard_gamma(T(0));
+    at::Tensor y = at::_standard_gamma(T(1));
+    return c.ret(x / (x + y).clamp_min(1e-30));
+  })
   DEF("uniform_", T(0).uniform_(c.num(1), c.num(2)); return c.undef();)
   DEF("normal_", T(0).normal_(c.num(1), c.num(2)); return c.undef();)
 }

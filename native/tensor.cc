@@ -14,7 +14,7 @@ double TensorTable::put(at::Tensor t) {
     freeSlots.pop_back();
     slots[slot] = std::move(t);
   } else {
-    if (slots.size() > kSlotMask) throw ArgError(ErrorKind::Base, "too many live tensors (2^24); dispose some or use torch.tidy");
+    if (slots.size() > kSlotMask) throw ArgError(ErrorKind::Base, "too many live tensors (2^22); dispose some or use torch.tidy");
     slot = uint32_t(slots.size());
     slots.push_back(std::move(t));
     gens.push_back(0);
@@ -226,6 +226,23 @@ void registerTensor(Instance& inst, Napi::Env env) {
   inst.def(env, "free", [](Ctx& c) -> Napi::Value {
     // Stale ids are ignored: the GC fallback may run after an explicit dispose.
     int64_t bytes = c.inst.table.release(c.num(0));
+    if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(c.env, -bytes);
+    return c.undef();
+  });
+  inst.def(env, "freeMany", [](Ctx& c) -> Napi::Value {
+    // (Float64Array ids, count): one call frees a whole tidy scope.
+    napi_typedarray_type type;
+    size_t length;
+    void* data;
+    if (napi_get_typedarray_info(c.env, c.info[0], &type, &length, &data, nullptr, nullptr) != napi_ok || type != napi_float64_array)
+      throw ArgError(ErrorKind::Type, "freeMany: expected a Float64Array");
+    size_t n = std::min(length, size_t(c.i64(1)));
+    const double* ids = static_cast<const double*>(data);
+    int64_t bytes = 0;
+    for (size_t k = 0; k < n; k++) {
+      int64_t b = c.inst.table.release(ids[k]);
+      if (b > 0) bytes += b;
+    }
     if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(c.env, -bytes);
     return c.undef();
   });

@@ -6,9 +6,12 @@
 namespace tmx {
 
 struct TensorTable {
-  static constexpr uint64_t kSlotBits = 24;
+  // slot:22 | generation:9 keeps every id below 2^31, a V8 small integer (no heap number per
+  // result). The generation guards the native side against a stale id; the JS wrappers already
+  // forget their id on dispose, so 512 generations are plenty.
+  static constexpr uint64_t kSlotBits = 22;
   static constexpr uint64_t kSlotMask = (uint64_t(1) << kSlotBits) - 1;
-  static constexpr uint64_t kGenMask = (uint64_t(1) << 28) - 1;
+  static constexpr uint64_t kGenMask = (uint64_t(1) << 9) - 1;
   std::vector<at::Tensor> slots;
   std::vector<uint32_t> gens;
   std::vector<int64_t> extBytes;  // bytes reported to V8 for GC-tracked tensors (0 = untracked)

@@ -45,7 +45,7 @@ if ! check_venv; then
     if ! check_venv; then
       say "creating $venv with torch==$torch_version (a few GB, once per machine)"
       [[ -x $venv/bin/python ]] || python3 -m venv "$venv" || fail "python3 -m venv $venv"
-      "$venv/bin/pip" install -q --disable-pip-version-check "torch==$torch_version" numpy safetensors || fail "pip install torch==$torch_version"
+      "$venv/bin/pip" install --disable-pip-version-check --progress-bar on "torch==$torch_version" numpy safetensors || fail "pip install torch==$torch_version"
     fi
   ) 9>"$venv.lock"
 fi

@@ -1,6 +1,6 @@
 import { N } from './native.js';
 import { TorchError, TorchTypeError } from './errors.js';
-import { scopes, adopt, gcTrack, release, type Owned } from './scope.js';
+import { scopes, adopt, gcTrack, releaseScope, type Owned } from './scope.js';
 import { Tensor } from './tensor.js';
 
 /** Tensors (and nested arrays / plain objects of tensors) reachable from a tidy result. */
@@ -25,12 +25,12 @@ export function tidy<T>(fn: () => T): T {
     result = fn();
   } catch (e) {
     scopes.pop();
-    for (const t of scope) if (t._scope === scope) release(t);
+    releaseScope(scope);
     throw e;
   }
   scopes.pop();
   if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
-    for (const t of scope) if (t._scope === scope) release(t);
+    releaseScope(scope);
     throw new TorchError('tidy(fn): fn returned a Promise; tidy scopes are synchronous (await outside, tidy each synchronous step)');
   }
   const out: Tensor[] = [];
@@ -43,7 +43,7 @@ export function tidy<T>(fn: () => T): T {
       parent.push(t);
     } else gcTrack(t);
   }
-  for (const t of scope) if (t._scope === scope) release(t);
+  releaseScope(scope);
   return result;
 }
 

@@ -4,6 +4,7 @@ import { TorchTypeError, TorchValueError } from './errors.js';
 import { wrap, tid, Tensor } from './tensor.js';
 import { checkShape, type TensorOptions } from './types.js';
 import { opts3, full } from './creation.js';
+import { noGrad } from './autograd.js';
 
 /** Seeds the CPU generator and every CUDA generator. */
 export function manualSeed(seed: number): void {
@@ -59,44 +60,63 @@ type Param = number | Tensor;
 function asTensor(p: Param, what: string, opts?: TensorOptions): Tensor {
   if (p instanceof Tensor) return p;
   if (typeof p !== 'number' || !(p > 0)) throw new TorchValueError(`${what} must be a positive number or a Tensor, got ${String(p)}`);
+  // Like any tensor, a parameter made from a number belongs to the current tidy scope.
   return full([], p, { dtype: opts?.dtype ?? 'float32', device: opts?.device });
 }
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+/** t expanded to [...sampleShape, ...batchShape]; t itself when that is already its shape. */
+function expanded(t: Tensor, sampleShape: readonly number[], batchShape: readonly number[]): Tensor {
+  if (sampleShape.length === 0 && sameShape(t.shape, batchShape)) return t;
+  return t.expand([...checkShape(sampleShape, 'sampleShape'), ...batchShape]);
+}
 
-/** Gamma(concentration, rate); sample() draws on the parameters' device. */
+/** Gamma(concentration, rate); samples are drawn on the parameters' device. */
 export class Gamma {
   readonly concentration: Tensor;
-  readonly rate: Tensor;
+  /** null for the default rate 1 (no division). */
+  readonly rate: Tensor | null;
+  readonly batchShape: number[];
   constructor(concentration: Param, rate: Param = 1, opts?: TensorOptions) {
     this.concentration = asTensor(concentration, 'Gamma concentration', opts);
-    this.rate = asTensor(rate, 'Gamma rate', opts);
+    this.rate = rate === 1 ? null : asTensor(rate, 'Gamma rate', opts);
+    this.batchShape = this.rate ? broadcastShape(this.concentration.shape, this.rate.shape) : this.concentration.shape;
+    this.grad = (concentration instanceof Tensor && concentration.requiresGrad) || (rate instanceof Tensor && rate.requiresGrad);
   }
-  /** Samples of shape [...sampleShape, ...batchShape]; differentiable w.r.t. the parameters. */
+  private readonly grad: boolean;
+  /** Samples of shape [...sampleShape, ...batchShape], differentiable w.r.t. the parameters. */
   rsample(sampleShape: readonly number[] = []): Tensor {
-    const shape = [...checkShape(sampleShape, 'sampleShape'), ...broadcastShape(this.concentration.shape, this.rate.shape)];
-    const g = wrap(N.standardGamma(this.concentration.expand(shape)._id));
-    return g.div(this.rate.expand(shape));
+    const g = wrap(N.standardGamma(expanded(this.concentration, sampleShape, this.batchShape)._id));
+    return this.rate ? g.div(this.rate) : g;
   }
+  /** Like rsample, never recording a graph (parameters' requiresGrad is read at construction). */
   sample(sampleShape: readonly number[] = []): Tensor {
-    return this.rsample(sampleShape).detach();
+    return this.grad ? noGrad(() => this.rsample(sampleShape)) : this.rsample(sampleShape);
   }
 }
 
-/** Beta(α, β) as X/(X+Y) with X ~ Gamma(α), Y ~ Gamma(β) — drawn on the device, no host sync. */
+/**
+ * Beta(α, β) as X/(X+Y) with X ~ Gamma(α), Y ~ Gamma(β): one native call, on the device, no host
+ * sync — what mixup draws every step.
+ */
 export class Beta {
   readonly concentration1: Tensor;
   readonly concentration0: Tensor;
+  readonly batchShape: number[];
   constructor(concentration1: Param, concentration0: Param, opts?: TensorOptions) {
     this.concentration1 = asTensor(concentration1, 'Beta concentration1', opts);
     this.concentration0 = asTensor(concentration0, 'Beta concentration0', opts);
+    this.batchShape = broadcastShape(this.concentration1.shape, this.concentration0.shape);
+    this.grad = (concentration1 instanceof Tensor && concentration1.requiresGrad) || (concentration0 instanceof Tensor && concentration0.requiresGrad);
   }
+  private readonly grad: boolean;
   rsample(sampleShape: readonly number[] = []): Tensor {
-    const x = new Gamma(this.concentration1).rsample(sampleShape);
-    const y = new Gamma(this.concentration0).rsample(sampleShape);
-    // For tiny concentrations both gammas can underflow to 0; the clamp keeps the ratio finite.
-    return x.div(x.add(y).clamp({ min: 1e-30 }));
+    const a = expanded(this.concentration1, sampleShape, this.batchShape);
+    const b = expanded(this.concentration0, sampleShape, this.batchShape);
+    return wrap(N.betaSample(a._id, b._id));
   }
+  /** Like rsample, never recording a graph (parameters' requiresGrad is read at construction). */
   sample(sampleShape: readonly number[] = []): Tensor {
-    return this.rsample(sampleShape).detach();
+    return this.grad ? noGrad(() => this.rsample(sampleShape)) : this.rsample(sampleShape);
   }
 }
 

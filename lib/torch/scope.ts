@@ -42,3 +42,16 @@ export function release(t: Owned): void {
   }
   t._id = -1;
 }
+
+/** Frees every tensor the scope still owns, in one native call. */
+export function releaseScope(scope: Owned[]): void {
+  const ids = new Float64Array(scope.length);
+  let n = 0;
+  for (const t of scope) {
+    if (t._scope === scope && t._id >= 0) {
+      ids[n++] = t._id;
+      t._id = -1;
+    }
+  }
+  if (n > 0) N.freeMany(ids, n);
+}
