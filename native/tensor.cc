@@ -325,6 +325,35 @@ void registerTensor(Instance& inst, Napi::Env env) {
     if (n) std::memcpy(out.data_ptr(), src, size_t(n) * out.element_size());
     return c.ret(out);
   });
+  // Raw little-endian bytes in the tensor's own dtype (float16/bfloat16 too): for file formats.
+  inst.def(env, "toBytes", [](Ctx& c) -> Napi::Value {
+    at::Tensor cpu = c.t(0).detach().to(at::kCPU).contiguous();
+    size_t n = size_t(cpu.numel()) * cpu.element_size();
+    auto ab = Napi::ArrayBuffer::New(c.env, n);
+    if (n) std::memcpy(ab.Data(), cpu.data_ptr(), n);
+    return Napi::Uint8Array::New(c.env, n, ab, 0);
+  });
+  inst.def(env, "fromBytes", [](Ctx& c) -> Napi::Value {
+    // (Uint8Array, shape, dtype) -> CPU tensor holding a copy.
+    napi_typedarray_type type;
+    size_t length;
+    void* src;
+    if (!c.info[0].IsTypedArray() || napi_get_typedarray_info(c.env, c.info[0], &type, &length, &src, nullptr, nullptr) != napi_ok || type != napi_uint8_array)
+      throw ArgError(ErrorKind::Type, "fromBytes: expected a Uint8Array");
+    std::vector<int64_t> shape = c.ints(1);
+    at::ScalarType st = c.dtype(2);
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      if (d < 0) throw ArgError(ErrorKind::Value, "fromBytes: shape has a negative dimension");
+      n *= d;
+    }
+    size_t want = size_t(n) * c10::elementSize(st);
+    if (want != length)
+      throw ArgError(ErrorKind::Value, "fromBytes: shape and dtype need " + std::to_string(want) + " bytes, got " + std::to_string(length));
+    at::Tensor out = at::empty(shape, at::TensorOptions().dtype(st));
+    if (want) std::memcpy(out.data_ptr(), src, want);
+    return c.ret(out);
+  });
   inst.def(env, "to", [](Ctx& c) -> Napi::Value {
     // (t, dtype?, device?, copy)
     at::Tensor& t = c.t(0);
