@@ -1,4 +1,5 @@
-// torchmix: import { torch, nn, data } from 'torchmix'.
+// torchmix: import { torch, nn, optim, data } from 'torchmix'.
 export * as torch from './torch/index.js';
 export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
 export * as data from './data/index.js';

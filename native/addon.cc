@@ -32,6 +32,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerRandom(*inst, env);
   registerAutograd(*inst, env);
   registerCuda(*inst, env);
+  registerOptim(*inst, env);
   return exports;
 }
 

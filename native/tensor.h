@@ -34,8 +34,17 @@ struct OpEntry {
   Instance* inst;
 };
 
+// Optimizers (optim.cc): ids are generation·2^22 + slot, like tensor handles.
+struct OptimTable {
+  std::vector<std::unique_ptr<torch::optim::Optimizer>> slots;
+  std::vector<int> kinds;
+  std::vector<uint32_t> gens;
+  std::vector<uint32_t> freeSlots;
+};
+
 struct Instance {
   TensorTable table;
+  OptimTable optims;
   Napi::FunctionReference errors[size_t(ErrorKind::Count)];
   std::vector<std::unique_ptr<OpEntry>> entries;
   Napi::Object exports;
@@ -85,6 +94,7 @@ void registerNN(Instance& inst, Napi::Env env);
 void registerRandom(Instance& inst, Napi::Env env);
 void registerAutograd(Instance& inst, Napi::Env env);
 void registerCuda(Instance& inst, Napi::Env env);
+void registerOptim(Instance& inst, Napi::Env env);
 
 std::string dtypeName(at::ScalarType s);
 
