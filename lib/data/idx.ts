@@ -39,34 +39,65 @@ export function readIdx(file: string): { dims: number[]; data: Uint8Array } {
   return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + start, n) };
 }
 
-export interface ImageDataset {
-  /** uint8, N×C×H×W */
+/**
+ * The one dataset shape used everywhere in torchmix (image sets and toy sets alike):
+ * `images` holds the N samples along dim 0 — uint8 N×C×H×W for image sets, float32 N×2 points for
+ * the toy sets — and `labels` the N int64 class indices into `classes`.
+ */
+export interface Dataset {
+  /** N×C×H×W uint8 (image sets) or N×D float32 (toy sets). */
   images: torch.Tensor;
   /** int64, N */
   labels: torch.Tensor;
   classes: string[];
 }
+export type ImageDataset = Dataset;
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
-function findFile(dir: string, stem: string): string {
+export const FASHION_MNIST_HINT =
+  `Fashion-MNIST comes from Debian's package: apt-get install dataset-fashion-mnist (files in ${FASHION_MNIST_DIR}), ` +
+  'or pass dir: to a folder with the IDX files.';
+export const MNIST_HINT =
+  'MNIST has no default location: download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, ' +
+  't10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (from https://yann.lecun.com/exdb/mnist/ or a mirror ' +
+  'such as https://ossci-datasets.s3.amazonaws.com/mnist/) into a folder and pass it as dir:.';
+export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+function findFile(dir: string, stem: string, hint: string): string {
   for (const name of [`${stem}.gz`, stem]) {
     const f = path.join(dir, name);
     if (fs.existsSync(f)) return f;
   }
-  throw new DatasetError(
-    `${path.join(dir, stem)}(.gz) not found. Fashion-MNIST comes from Debian's package: ` +
-      `apt-get install dataset-fashion-mnist (files in ${FASHION_MNIST_DIR}), or pass dir: to a folder with the IDX files.`,
-  );
+  throw new DatasetError(`${path.join(dir, stem)}(.gz) not found. ${hint}`);
+}
+
+/** Throws a DatasetError naming dir when it is not an existing directory. */
+export function checkDir(dir: unknown, what: string, hint: string): string {
+  if (typeof dir !== 'string' || dir === '') throw new DatasetError(`${what}: dir is required. ${hint}`);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    throw new DatasetError(`${what}: directory ${dir} not found. ${hint}`);
+  }
+  if (!st.isDirectory()) throw new DatasetError(`${what}: ${dir} is not a directory. ${hint}`);
+  return dir;
+}
+
+export function checkSplit(split: unknown, what: string): 'train' | 'test' {
+  if (split !== 'train' && split !== 'test') throw new DatasetError(`${what}: split must be 'train' or 'test', got '${String(split)}'`);
+  return split;
 }
 
 /** MNIST-format image/label pair from a directory (train-* or t10k-* files). */
-export function idxImageDataset(dir: string, split: 'train' | 'test', classes: string[]): ImageDataset {
-  if (split !== 'train' && split !== 'test') throw new DatasetError(`split must be 'train' or 'test', got '${String(split)}'`);
+export function idxImageDataset(dir: string, split: 'train' | 'test', classes: string[], hint = FASHION_MNIST_HINT): ImageDataset {
+  checkSplit(split, 'idxImageDataset()');
+  checkDir(dir, 'idxImageDataset()', hint);
   const prefix = split === 'train' ? 'train' : 't10k';
-  const imgFile = findFile(dir, `${prefix}-images-idx3-ubyte`);
-  const lblFile = findFile(dir, `${prefix}-labels-idx1-ubyte`);
+  const imgFile = findFile(dir, `${prefix}-images-idx3-ubyte`, hint);
+  const lblFile = findFile(dir, `${prefix}-labels-idx1-ubyte`, hint);
   const img = readIdx(imgFile);
   const lbl = readIdx(lblFile);
   if (img.dims.length !== 3) throw new DatasetError(`${imgFile}: expected 3 dimensions (N, H, W), got ${img.dims.length}`);
@@ -82,6 +113,13 @@ export function idxImageDataset(dir: string, split: 'train' | 'test', classes: s
   }));
 }
 
+/** Fashion-MNIST (IDX files, gzipped or raw); dir defaults to Debian's dataset-fashion-mnist location. */
 export function fashionMnist(opts: { split: 'train' | 'test'; dir?: string }): ImageDataset {
-  return idxImageDataset(opts.dir ?? FASHION_MNIST_DIR, opts.split, FASHION_MNIST_CLASSES);
+  return idxImageDataset(opts?.dir ?? FASHION_MNIST_DIR, opts?.split, FASHION_MNIST_CLASSES, FASHION_MNIST_HINT);
+}
+
+/** MNIST from a directory holding its four IDX files (gzipped or raw); there is no default dir. */
+export function mnist(opts: { split: 'train' | 'test'; dir: string }): ImageDataset {
+  checkDir(opts?.dir, 'mnist()', MNIST_HINT);
+  return idxImageDataset(opts.dir, opts.split, MNIST_CLASSES, MNIST_HINT);
 }
