@@ -4,5 +4,4 @@ export {
   type SGDOptions, type AdamOptions, type AdamWOptions, type RMSpropOptions,
   type Params, type ParamGroup, type ParamGroupInit, type ParamState, type OptimizerStateDict,
 } from './optimizers.js';
-export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip.js';
 export * as lrScheduler from './schedulers.js';

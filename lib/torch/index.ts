@@ -14,6 +14,7 @@ export { manualSeed, rand, randn, randint, randperm, randLike, randnLike, bernou
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export * as autograd from './autograd.js';
 export * as cuda from './cuda.js';
+export { save, load, loadMetadata, toSafetensors, fromSafetensors, type SaveOptions } from './serialize.js';
 import { Gamma, Beta } from './random.js';
 export const distributions = { Gamma, Beta };
 

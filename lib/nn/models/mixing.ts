@@ -1,0 +1,38 @@
+// The manifold-mixup contract shared by the models: an ordered list of mixing points (`stages`;
+// stage 0 is the input, before anything runs) and forward(x, { mixAt, mix }), which calls
+// mix(h) exactly once, on the hidden state right after stage mixAt, and continues with what mix
+// returns. With mixAt undefined the forward is the plain one.
+import { TorchTypeError, TorchValueError } from '../../torch/errors.js';
+import type { Tensor } from '../../torch/tensor.js';
+import type { Module } from '../module.js';
+
+export interface MixOptions {
+  /** Index into `stages` where the hidden state is mixed; undefined: no mixing. */
+  mixAt?: number;
+  /** Receives the hidden state after stage mixAt and returns the tensor the rest of the model sees. */
+  mix?: (h: Tensor) => Tensor;
+}
+
+/** A model with manifold-mixup mixing points. */
+export interface Mixable extends Module {
+  /** Names of the mixing points in forward order; stages[0] is 'input'. */
+  readonly stages: readonly string[];
+  forward(x: Tensor, opts?: MixOptions): Tensor;
+}
+
+/** Returns at(k, h): h, or mix(h) when k is the chosen stage. Validates the options once. */
+export function mixer(stages: readonly string[], opts: MixOptions | undefined, model: string): (k: number, h: Tensor) => Tensor {
+  const k0 = opts?.mixAt;
+  if (k0 === undefined || k0 === null) return (_k, h) => h;
+  if (!Number.isInteger(k0) || k0 < 0 || k0 >= stages.length)
+    throw new TorchValueError(`${model}.forward: mixAt must be an integer in [0, ${stages.length - 1}] (${stages.map((s, i) => `${i} ${s}`).join(', ')}), got ${String(k0)}`);
+  const mix = opts?.mix;
+  if (typeof mix !== 'function') throw new TorchTypeError(`${model}.forward: mixAt=${k0} needs a mix callback (h) => Tensor`);
+  return (k, h) => {
+    if (k !== k0) return h;
+    const out = mix(h);
+    if (out === undefined || out === null || typeof (out as Tensor).shape !== 'object')
+      throw new TorchTypeError(`${model}.forward: mix(h) at stage ${k0} must return a Tensor`);
+    return out;
+  };
+}
