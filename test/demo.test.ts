@@ -34,6 +34,6 @@ describe('demo (npm start)', () => {
   it('names a missing dataset directory', () => {
     const r = run(['--data-dir', '/nonexistent']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/\/nonexistent\/train-images-idx3-ubyte\(\.gz\) not found/);
+    expect(r.stderr).toMatch(/fashionMnist\(\): directory \/nonexistent not found\. .*apt-get install dataset-fashion-mnist/);
   });
 });

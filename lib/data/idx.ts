@@ -92,9 +92,9 @@ export function checkSplit(split: unknown, what: string): 'train' | 'test' {
 }
 
 /** MNIST-format image/label pair from a directory (train-* or t10k-* files). */
-export function idxImageDataset(dir: string, split: 'train' | 'test', classes: string[], hint = FASHION_MNIST_HINT): ImageDataset {
-  checkSplit(split, 'idxImageDataset()');
-  checkDir(dir, 'idxImageDataset()', hint);
+export function idxImageDataset(dir: string, split: 'train' | 'test', classes: string[], hint = FASHION_MNIST_HINT, name = 'idxImageDataset()'): ImageDataset {
+  checkSplit(split, name);
+  checkDir(dir, name, hint);
   const prefix = split === 'train' ? 'train' : 't10k';
   const imgFile = findFile(dir, `${prefix}-images-idx3-ubyte`, hint);
   const lblFile = findFile(dir, `${prefix}-labels-idx1-ubyte`, hint);
@@ -115,11 +115,11 @@ export function idxImageDataset(dir: string, split: 'train' | 'test', classes: s
 
 /** Fashion-MNIST (IDX files, gzipped or raw); dir defaults to Debian's dataset-fashion-mnist location. */
 export function fashionMnist(opts: { split: 'train' | 'test'; dir?: string }): ImageDataset {
-  return idxImageDataset(opts?.dir ?? FASHION_MNIST_DIR, opts?.split, FASHION_MNIST_CLASSES, FASHION_MNIST_HINT);
+  return idxImageDataset(opts?.dir ?? FASHION_MNIST_DIR, opts?.split, FASHION_MNIST_CLASSES, FASHION_MNIST_HINT, 'fashionMnist()');
 }
 
 /** MNIST from a directory holding its four IDX files (gzipped or raw); there is no default dir. */
 export function mnist(opts: { split: 'train' | 'test'; dir: string }): ImageDataset {
   checkDir(opts?.dir, 'mnist()', MNIST_HINT);
-  return idxImageDataset(opts.dir, opts.split, MNIST_CLASSES, MNIST_HINT);
+  return idxImageDataset(opts.dir, opts.split, MNIST_CLASSES, MNIST_HINT, 'mnist()');
 }
