@@ -99,3 +99,16 @@ export function xavierNormal_(t: Tensor, opts?: { gain?: number }): Tensor {
   const [i, o] = calculateFanInAndFanOut(t);
   return normal_(t, 0, (opts?.gain ?? 1) * Math.sqrt(2 / (i + o)));
 }
+
+/**
+ * PyTorch's default for Linear and Conv layers (their reset_parameters): weight
+ * kaiming_uniform_(a=√5), bias U(−1/√fan_in, 1/√fan_in).
+ */
+export function defaultLayerInit_(weight: Tensor, bias: Tensor | null): void {
+  kaimingUniform_(weight, { a: Math.sqrt(5) });
+  if (bias) {
+    const [fanIn] = calculateFanInAndFanOut(weight);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform_(bias, -bound, bound);
+  }
+}

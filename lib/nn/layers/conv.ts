@@ -4,7 +4,7 @@ import type { Tensor } from '../../torch/tensor.js';
 import { empty } from '../../torch/creation.js';
 import { Module } from '../module.js';
 import * as F from '../functional.js';
-import { kaimingUniform_, uniform_, calculateFanInAndFanOut } from '../init.js';
+import { defaultLayerInit_ } from '../init.js';
 import { checkPositiveInt, type FactoryOptions } from './linear.js';
 
 type Pair = number | [number, number];
@@ -62,12 +62,7 @@ export class Conv2d extends Module {
     this.resetParameters();
   }
   resetParameters(): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
-    if (this.bias) {
-      const [fanIn] = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound);
-    }
+    defaultLayerInit_(this.weight, this.bias);
   }
   forward(x: Tensor): Tensor {
     return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });

@@ -5,7 +5,7 @@ import { empty } from '../../torch/creation.js';
 import type { DType, Device } from '../../torch/types.js';
 import { Module } from '../module.js';
 import * as F from '../functional.js';
-import { kaimingUniform_, uniform_, calculateFanInAndFanOut } from '../init.js';
+import { defaultLayerInit_ } from '../init.js';
 
 export interface FactoryOptions {
   dtype?: DType;
@@ -33,12 +33,7 @@ export class Linear extends Module {
     this.resetParameters();
   }
   resetParameters(): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
-    if (this.bias) {
-      const [fanIn] = calculateFanInAndFanOut(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound);
-    }
+    defaultLayerInit_(this.weight, this.bias);
   }
   forward(x: Tensor): Tensor {
     return F.linear(x, this.weight, this.bias);
