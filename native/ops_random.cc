@@ -28,6 +28,22 @@ void registerRandom(Instance& inst, Napi::Env env) {
     at::Tensor y = at::_standard_gamma(T(1));
     return c.ret(x / (x + y).clamp_min(1e-30));
   })
+  // The default CPU generator's state as a uint8 tensor, and back: what a checkpoint needs to
+  // resume a run bit-for-bit.
+  DEF("getRngState", {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    return c.ret(gen.get_state());
+  })
+  DEF("setRngState", {
+    at::Tensor& st = T(0);
+    if (st.scalar_type() != at::kByte || st.dim() != 1 || !st.device().is_cpu())
+      throw ArgError(ErrorKind::Value, "setRngState: expected a 1-d uint8 CPU tensor from getRngState()");
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(st);
+    return c.undef();
+  })
   DEF("uniform_", T(0).uniform_(c.num(1), c.num(2)); return c.undef();)
   DEF("normal_", T(0).normal_(c.num(1), c.num(2)); return c.undef();)
 }

@@ -10,7 +10,7 @@ export {
   tensor, zeros, ones, empty, full, scalarTensor, arange, linspace, eye,
   zerosLike, onesLike, emptyLike, fullLike, cat, stack, where,
 } from './creation.js';
-export { manualSeed, rand, randn, randint, randperm, randLike, randnLike, bernoulli, multinomial } from './random.js';
+export { manualSeed, getRngState, setRngState, rand, randn, randint, randperm, randLike, randnLike, bernoulli, multinomial } from './random.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export * as autograd from './autograd.js';
 export * as cuda from './cuda.js';

@@ -11,6 +11,14 @@ export function manualSeed(seed: number): void {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new TorchValueError(`manualSeed(): seed must be a non-negative integer, got ${seed}`);
   N.manualSeed(seed);
 }
+/** The CPU generator's state (uint8 tensor), e.g. to store in a checkpoint. */
+export function getRngState(): Tensor {
+  return wrap(N.getRngState());
+}
+/** Restores a state from getRngState(); the following draws repeat exactly. */
+export function setRngState(state: Tensor): void {
+  N.setRngState(tid(state, 'setRngState(state)'));
+}
 /** U[0, 1). */
 export function rand(shape: readonly number[], opts?: TensorOptions): Tensor {
   return wrap(N.rand(checkShape(shape), ...opts3(opts)));

@@ -303,3 +303,18 @@ describe('manualSeed reproducibility', () => {
     expect(() => torch.manualSeed(1.5)).toThrow(/seed/);
   });
 });
+
+describe('generator state', () => {
+  it('setRngState(getRngState()) replays the same draws; a bad state is a clear error', () => {
+    torch.manualSeed(123);
+    torch.rand([3]);
+    const st = torch.getRngState();
+    expect(st.dtype).toBe('uint8');
+    const a = torch.randn([5]).tolist();
+    const b = torch.randperm(7).tolist();
+    torch.setRngState(st);
+    expect(torch.randn([5]).tolist()).toEqual(a);
+    expect(torch.randperm(7).tolist()).toEqual(b);
+    expect(() => torch.setRngState(torch.zeros([3]))).toThrow(torch.TorchValueError);
+  });
+});
