@@ -48,7 +48,7 @@ describe('registry', () => {
     expect(() => mixup.input({ sample: { partner: [0, 2] } }).apply({ x: torch.zeros([2, 2]), y: labels([0, 1]), numClasses: 2 })).toThrow(/sample.partner/);
   });
 
-  it.skipIf(!torch.cuda.isAvailable())('CUDA: every method keeps λ, partners and outputs on the device', () => {
+  it.skipIf(!torch.cuda.isAvailable())('CUDA: every method keeps λ, partners and outputs on the device (skipped without CUDA)', () => {
     torch.manualSeed(0);
     const x = torch.randn([8, 1, 12, 12], { device: 'cuda' });
     const y = torch.randint(0, 3, [8], { device: 'cuda' });

@@ -38,7 +38,7 @@ const archs: Record<string, { build: () => nn.models.Mixable; input: number[] }>
   mlp: { build: () => nn.models.mlp([2, 64, 64, 2]), input: [4, 2] },
 };
 
-describe.skipIf(!havePy)('PyTorch ↔ torchmix through safetensors', () => {
+describe.skipIf(!havePy)('PyTorch ↔ torchmix through safetensors (skipped without .venv/bin/python)', () => {
   for (const [arch, { build, input }] of Object.entries(archs)) {
     it(`${arch}: Python-written state dict loads and gives the same eval outputs`, () => {
       const d = path.join(dir, `py-${arch}`);
