@@ -1,0 +1,11 @@
+// The training loop: import { train } from 'torchmix'; new train.Trainer({ … }).fit().
+export {
+  Trainer, bestEpoch, makeHistory,
+  type TrainerOptions, type History, type Results, type EvalResult, type SchedulerLike, type StepLog, type EpochRecord,
+} from './trainer.js';
+export { ece, eceFromLogits, calibrationSums, accuracy } from './metrics.js';
+export {
+  CheckpointError, readCheckpoint, writeCheckpoint, loadModelWeights, checkModelFits, checkpointJsonPath, writeFileAtomic,
+  CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta,
+} from './checkpoint.js';
+export { formatEpoch, makeProgress, type ProgressMode, type Progress } from './progress.js';
