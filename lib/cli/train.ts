@@ -1,0 +1,204 @@
+// `torchmix train`: flags and/or a JSON/YAML config → datasets, model, optimizer, schedule, method
+// → the Trainer (lib/train) → results.json, report.html (+ the decision boundary on toy sets).
+import fs from 'node:fs';
+import path from 'node:path';
+import { torch, data } from '../index.js';
+import type { DataLoader as DataLoaderT } from '../data/loader.js';
+import type { Module } from '../nn/module.js';
+import { UsageError, parseFlags } from './args.js';
+import { TRAIN_FLAGS, resolveConfig, readConfigFile, flagsToConfig, isToy, type Layer, type TrainConfig } from './config.js';
+import { buildMethod, loadSplit, buildModel, buildOptimizer, buildScheduler, loaderOptions, checkDevice } from './build.js';
+import { evaluateModel } from './evaluate.js';
+import type { IO } from './io.js';
+
+export const TRAIN_HELP = `Usage: torchmix train [--config FILE] [flags]
+
+Trains a model with a mixing method and writes the run folder: config.json, log.jsonl,
+checkpoint.safetensors (+ .json), results.json and report.html.
+
+Settings come from built-in defaults < the resumed run's config.json (--resume) < --config FILE
+(JSON or YAML, camelCase keys such as batchSize, or the flag names) < flags.
+
+  --config FILE          JSON or YAML file of settings (also: methodOptions: {...}, toy: {n, nTest, noise}, logEvery)
+${Object.entries(TRAIN_FLAGS)
+  .map(([f, s]) => `  --${(f + (s.kind === 'boolean' ? '' : ' ' + (s.kind === 'number' ? 'N' : 'VALUE'))).padEnd(21)}${s.help}`)
+  .join('\n')}
+  -h, --help             this help
+
+Examples:
+  torchmix train --dataset fashion-mnist --method mixup --alpha 1 --epochs 10
+  torchmix train --dataset moons --method mixup --epochs 100 --out runs/moons-mixup
+  torchmix train --config cifar.yaml --label-noise 0.4 --seed 1
+`;
+
+/** The Trainer's surface this command uses (lib/train; loaded lazily so the CLI builds without it). */
+interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  lr: number;
+  seconds: number;
+  valLoss?: number;
+  valAcc?: number;
+  valEce?: number;
+}
+interface History {
+  epochs: EpochRecord[];
+  best?: unknown;
+  last?: unknown;
+  interrupted: boolean;
+  secondsPerEpoch: number;
+}
+interface TrainerLike {
+  fit(): Promise<History>;
+  evaluate(loader: DataLoaderT): { loss: number; acc: number; ece: number } | Promise<{ loss: number; acc: number; ece: number }>;
+}
+type TrainModule = { Trainer: new (opts: Record<string, unknown>) => TrainerLike };
+
+async function loadTrainer(): Promise<TrainModule> {
+  const spec = '../train/index.js';
+  try {
+    return (await import(spec)) as TrainModule;
+  } catch (e) {
+    throw new Error(`torchmix train: the Trainer (lib/train) is not available: ${(e as Error).message}`);
+  }
+}
+
+const FLAG_OPTIONS = {
+  ...Object.fromEntries(Object.entries(TRAIN_FLAGS).map(([f, s]) => [f, { type: s.kind === 'boolean' ? ('boolean' as const) : ('string' as const) }])),
+  config: { type: 'string' as const },
+  help: { type: 'boolean' as const, short: 'h' },
+};
+
+/** Flags (+ config file, + saved config when resuming) → the validated config. No tensors touched. */
+export function trainConfigFromArgs(argv: string[], now?: Date): TrainConfig | 'help' {
+  const { values } = parseFlags(argv, FLAG_OPTIONS, 'train');
+  if (values.help) return 'help';
+  const flagValues = flagsToConfig(values);
+  const fileValues = typeof values.config === 'string' ? readConfigFile(values.config) : {};
+  const layers: Layer[] = [];
+  const resume = flagValues.resume ?? fileValues.resume;
+  if (resume === true) {
+    const out = (flagValues.out ?? fileValues.out) as string | undefined;
+    if (typeof out !== 'string') throw new UsageError('--resume: give the run folder to continue with --out DIR');
+    const saved = path.join(out, 'config.json');
+    if (!fs.existsSync(saved)) throw new UsageError(`--resume: '${out}' holds no config.json (not a torchmix run folder?)`);
+    let prev: Record<string, unknown>;
+    try {
+      prev = JSON.parse(fs.readFileSync(saved, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`--resume: cannot read '${saved}': ${(e as Error).message}`);
+    }
+    layers.push({ values: prev, origin: { kind: 'saved', file: saved } });
+  }
+  if (typeof values.config === 'string') layers.push({ values: fileValues, origin: { kind: 'file', file: values.config } });
+  layers.push({ values: flagValues, origin: { kind: 'flag' } });
+  return resolveConfig(layers, now);
+}
+
+const pct = (v: number | undefined) => (v === undefined ? '–' : `${(100 * v).toFixed(2)}%`);
+
+export async function trainCommand(argv: string[], io: IO): Promise<number> {
+  const cfg = trainConfigFromArgs(argv);
+  if (cfg === 'help') {
+    io.out(TRAIN_HELP);
+    return 0;
+  }
+  const { name: methodName, method } = buildMethod(cfg);
+  checkDevice(cfg);
+  const out = cfg.out;
+  if (!cfg.resume && fs.existsSync(path.join(out, 'checkpoint.safetensors')))
+    throw new UsageError(`--out: '${out}' already holds a run; add --resume to continue it, or choose another --out`);
+  if (cfg.threads !== undefined) torch.setNumThreads(cfg.threads);
+  torch.manualSeed(cfg.seed);
+
+  const t0 = Date.now();
+  const full = loadSplit(cfg, 'train');
+  const test = loadSplit(cfg, 'test');
+  const numClasses = full.classes.length;
+  let trainSet = full;
+  let valSet: typeof full | undefined;
+  if (cfg.valSplit !== undefined) {
+    const s = data.trainValSplit(full, { valFraction: cfg.valSplit, seed: cfg.seed, stratified: true });
+    trainSet = s.train;
+    valSet = s.val;
+  }
+  let noiseRate: number | undefined;
+  if (cfg.labelNoise > 0) {
+    const r = data.corruptLabels(trainSet.labels, { fraction: cfg.labelNoise, mode: 'symmetric', seed: cfg.seed, numClasses });
+    trainSet = { ...trainSet, labels: r.labels };
+    noiseRate = r.rate;
+  }
+  const trainLoader = new data.DataLoader(trainSet, loaderOptions(cfg, true));
+  const evalLoader = new data.DataLoader(valSet ?? test, loaderOptions(cfg, false));
+  const testLoader = valSet ? new data.DataLoader(test, loaderOptions(cfg, false)) : evalLoader;
+  const model: Module = buildModel(cfg, full).to(cfg.device as torch.Device);
+  const optimizer = buildOptimizer(cfg, model);
+  const { scheduler, schedulerStep } = buildScheduler(cfg, optimizer, trainLoader.length);
+
+  fs.mkdirSync(out, { recursive: true });
+  const saved: Record<string, unknown> = { ...cfg, method: methodName, resume: false };
+  fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(saved, null, 2) + '\n');
+  const nParams = model.parameters().reduce((a, p) => a + p.numel(), 0);
+  io.err(
+    `${cfg.dataset}: ${trainSet.images.shape[0]} train / ${(valSet ?? test).images.shape[0]} ${valSet ? 'validation' : 'test'} samples` +
+      `${noiseRate !== undefined ? `, ${(100 * noiseRate).toFixed(1)}% train labels corrupted` : ''} (loaded in ${Date.now() - t0} ms)\n` +
+      `LibTorch ${torch.config().version}, ${torch.getNumThreads()} threads, device ${cfg.device}; ${cfg.model} (${nParams.toLocaleString('en-US')} parameters), ` +
+      `${methodName}${cfg.alpha !== undefined ? ` α=${cfg.alpha}` : ''}, ${cfg.optimizer} lr=${cfg.lr}, ${cfg.schedule} schedule, ${cfg.epochs} epoch${cfg.epochs === 1 ? "" : "s"}\n`,
+  );
+
+  const { Trainer } = await loadTrainer();
+  const trainer = new Trainer({
+    model,
+    optimizer,
+    scheduler,
+    schedulerStep,
+    method,
+    train: trainLoader,
+    val: evalLoader,
+    numClasses,
+    epochs: cfg.epochs,
+    outDir: out,
+    config: saved,
+    progress: cfg.progress,
+    resume: cfg.resume,
+    handleSigint: true,
+    ...(cfg.logEvery !== undefined ? { logEvery: cfg.logEvery } : {}),
+  });
+  const history = await trainer.fit();
+
+  const resultsFile = path.join(out, 'results.json');
+  let testMetrics: { loss: number; acc: number; ece: number } | undefined;
+  if (valSet) testMetrics = await trainer.evaluate(testLoader);
+  const { writeReport, decisionBoundarySvg, DECISION_BOUNDARY_FILE, readRun } = await import('../report/index.js');
+  if (isToy(cfg.dataset)) {
+    const svg = await decisionBoundarySvg(model, trainSet, { title: `${methodName}${cfg.alpha !== undefined ? ` (α=${cfg.alpha})` : ''} on ${cfg.dataset}` });
+    fs.writeFileSync(path.join(out, DECISION_BOUNDARY_FILE), svg);
+  }
+  if (fs.existsSync(resultsFile) && testMetrics) {
+    const r = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Record<string, unknown>;
+    r.test = testMetrics;
+    fs.writeFileSync(resultsFile + '.tmp', JSON.stringify(r, null, 2) + '\n');
+    fs.renameSync(resultsFile + '.tmp', resultsFile);
+  }
+  let reportFile: string | undefined;
+  if (fs.existsSync(resultsFile)) reportFile = await writeReport(out);
+
+  const last = history.epochs[history.epochs.length - 1];
+  const run = fs.existsSync(resultsFile) ? readRun(out) : undefined;
+  const best = run?.best ?? history.epochs.reduce<{ acc?: number; epoch?: number }>((b, e) => (e.valAcc !== undefined && (b.acc === undefined || e.valAcc > b.acc) ? { acc: e.valAcc, epoch: e.epoch } : b), {});
+  const what = valSet ? 'validation' : 'test';
+  if (history.interrupted) io.out(`interrupted after ${history.epochs.length} epoch(s); continue with: torchmix train --resume --out ${out}\n`);
+  if (last) {
+    io.out(`${what} accuracy: ${pct(last.valAcc)} (best ${pct(best.acc)}${best.epoch !== undefined ? ` at epoch ${best.epoch}` : ''}), loss ${last.valLoss?.toFixed(4) ?? '–'}, ECE ${pct(last.valEce)}\n`);
+  }
+  if (testMetrics) io.out(`test accuracy: ${pct(testMetrics.acc)}, loss ${testMetrics.loss.toFixed(4)}, ECE ${pct(testMetrics.ece)}\n`);
+  if (!last && !testMetrics) {
+    const ev = evaluateModel(model, testLoader);
+    io.out(`test accuracy: ${pct(ev.acc)}, loss ${ev.loss.toFixed(4)}, ECE ${pct(ev.ece)}\n`);
+  }
+  io.out(`results: ${resultsFile}\n${reportFile ? `report:  ${reportFile}\n` : ''}`);
+  trainLoader.dispose();
+  evalLoader.dispose();
+  if (testLoader !== evalLoader) testLoader.dispose();
+  return history.interrupted ? 130 : 0;
+}
