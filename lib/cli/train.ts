@@ -10,6 +10,7 @@ import { TRAIN_FLAGS, resolveConfig, readConfigFile, flagsToConfig, isToy, type 
 import { buildMethod, loadSplit, buildModel, buildOptimizer, buildScheduler, loaderOptions, checkDevice } from './build.js';
 import { evaluateModel } from './evaluate.js';
 import type { IO } from './io.js';
+import { writeFileAtomic } from '../torch/serialize.js';
 
 export const TRAIN_HELP = `Usage: torchmix train [--config FILE] [flags]
 
@@ -177,8 +178,7 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   if (fs.existsSync(resultsFile) && testMetrics) {
     const r = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Record<string, unknown>;
     r.test = testMetrics;
-    fs.writeFileSync(resultsFile + '.tmp', JSON.stringify(r, null, 2) + '\n');
-    fs.renameSync(resultsFile + '.tmp', resultsFile);
+    writeFileAtomic(resultsFile, JSON.stringify(r, null, 2) + '\n');
   }
   let reportFile: string | undefined;
   if (fs.existsSync(resultsFile)) reportFile = await writeReport(out);

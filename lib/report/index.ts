@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as torch from '../torch/index.js';
+import { writeFileAtomic } from '../torch/serialize.js';
 import type { Module } from '../nn/module.js';
 import { softmax } from '../nn/functional.js';
 import type { Dataset } from '../data/idx.js';
@@ -221,9 +222,7 @@ export async function writeReport(runDir: string, opts?: { file?: string }): Pro
 
 function writeAtomic(file: string, text: string): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, text);
 }
 
 // ---- two runs side by side ----------------------------------------------------------------------------------

@@ -71,9 +71,23 @@ export function toSafetensors(tensors: Record<string, Tensor> | Map<string, Tens
 export function save(tensors: Record<string, Tensor> | Map<string, Tensor>, file: string, opts?: SaveOptions): void {
   if (typeof file !== 'string' || file === '') throw new TorchTypeError('save(stateDict, path): path must be a non-empty string');
   const parts = toSafetensors(tensors, opts);
+  try {
+    writeFileAtomic(file, parts);
+  } catch (e) {
+    throw new TorchError(`save(): cannot write '${file}': ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * Writes data to file atomically: a temp file in the same directory, fsync, rename, then a
+ * best-effort fsync of the directory. A reader sees the old file or the new one, never half of
+ * one. Throws the underlying error (the temp file is removed).
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array | readonly Uint8Array[]): void {
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
   const tmp = path.join(dir, `.${path.basename(abs)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const parts = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   let fd: number | null = null;
   try {
     fd = fs.openSync(tmp, 'wx', 0o644);
@@ -88,14 +102,12 @@ export function save(tensors: Record<string, Tensor> | Map<string, Tensor>, file
   } catch (e) {
     if (fd !== null) try { fs.closeSync(fd); } catch { /* already failing */ }
     try { fs.unlinkSync(tmp); } catch { /* never created */ }
-    const why = e instanceof Error ? e.message : String(e);
-    throw new TorchError(`save(): cannot write '${file}': ${why}`);
+    throw e;
   }
-  // Make the rename itself durable (best effort: not every platform can fsync a directory).
   try {
     const d = fs.openSync(dir, 'r');
     try { fs.fsyncSync(d); } finally { fs.closeSync(d); }
-  } catch { /* ignore */ }
+  } catch { /* not every platform can fsync a directory */ }
 }
 
 /** Parses safetensors bytes into name → Tensor (CPU, or `device`). `what` names the source in errors. */

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as torch from '../torch/index.js';
 import type { Module } from '../nn/module.js';
+import { writeFileAtomic as writeAtomic } from '../torch/serialize.js';
 
 type Tensor = torch.Tensor;
 
@@ -90,28 +91,13 @@ export function checkpointJsonPath(p: string): string {
   return p;
 }
 
-/** Writes bytes to `file` atomically (temp file in the same directory, fsync, rename). */
+/** writeFileAtomic from lib/torch/serialize, with failures reported as CheckpointError. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const abs = path.resolve(file);
-  const dir = path.dirname(abs);
-  const tmp = path.join(dir, `.${path.basename(abs)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | null = null;
   try {
-    fd = fs.openSync(tmp, 'wx', 0o644);
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = null;
-    fs.renameSync(tmp, abs);
+    writeAtomic(file, data);
   } catch (e) {
-    if (fd !== null) try { fs.closeSync(fd); } catch { /* already failing */ }
-    try { fs.unlinkSync(tmp); } catch { /* never created */ }
     throw new CheckpointError(`cannot write '${file}': ${e instanceof Error ? e.message : String(e)}`);
   }
-  try {
-    const d = fs.openSync(dir, 'r');
-    try { fs.fsyncSync(d); } finally { fs.closeSync(d); }
-  } catch { /* best effort */ }
 }
 
 /** Writes a checkpoint pair: tensors next to `jsonPath` (same stem, .safetensors), then the JSON. */
