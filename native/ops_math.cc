@@ -38,6 +38,8 @@ void registerMath(Instance& inst, Napi::Env env) {
   DEF("log1p", return c.ret(at::log1p(T(0)));)
   DEF("sqrt", return c.ret(at::sqrt(T(0)));)
   DEF("rsqrt", return c.ret(at::rsqrt(T(0)));)
+  DEF("erf", return c.ret(at::erf(T(0)));)
+  DEF("erfinv", return c.ret(at::erfinv(T(0)));)
   DEF("abs", return c.ret(at::abs(T(0)));)
   DEF("sign", return c.ret(at::sign(T(0)));)
   DEF("floor", return c.ret(at::floor(T(0)));)

@@ -42,7 +42,7 @@ export function buildMethod(cfg: TrainConfig) {
   const defaults = mixup.methods()[name as keyof ReturnType<typeof mixup.methods>];
   const opts: Record<string, unknown> = { ...(cfg.methodOptions ?? {}) };
   if (cfg.alpha !== undefined) {
-    if (!('alpha' in defaults)) throw new UsageError(`--alpha: method '${name}' has no alpha (it mixes nothing)`);
+    if (!('alpha' in defaults)) throw new UsageError(`--alpha: method '${name}' has no alpha${name === 'none' ? ' (it mixes nothing)' : ' (its λ comes from its own policy)'}`);
     opts.alpha = cfg.alpha;
   }
   try {
@@ -82,8 +82,8 @@ export function loadSplit(cfg: TrainConfig, split: 'train' | 'test'): Dataset {
 
 /** MLP over flattened images (the same state dict names as nn.models.mlp). */
 class FlatMLP extends nn.models.MLP {
-  forward(x: Tensor, opts?: MixOptions): Tensor {
-    return super.forward(x.ndim > 2 ? x.flatten(1) : x, opts);
+  protected trunk(x: Tensor, opts?: MixOptions): Tensor {
+    return super.trunk(x.ndim > 2 ? x.flatten(1) : x, opts);
   }
 }
 
@@ -107,8 +107,9 @@ export function buildModel(cfg: TrainConfig, sample: Dataset): Module {
   }
 }
 
-export function buildOptimizer(cfg: TrainConfig, model: Module) {
-  const params = model.parameters();
+/** The optimizer over the model's parameters and those of the method's own module (AdaMixup's policy), if any. */
+export function buildOptimizer(cfg: TrainConfig, model: Module, methodModule?: Module) {
+  const params = [...model.parameters(), ...(methodModule?.parameters() ?? [])];
   switch (cfg.optimizer) {
     case 'sgd':
       return new optim.SGD(params, { lr: cfg.lr, momentum: cfg.momentum ?? 0.9, weightDecay: cfg.weightDecay });

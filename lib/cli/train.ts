@@ -133,17 +133,20 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   const evalLoader = new data.DataLoader(valSet ?? test, loaderOptions(cfg, false));
   const testLoader = valSet ? new data.DataLoader(test, loaderOptions(cfg, false)) : evalLoader;
   const model: Module = buildModel(cfg, full).to(cfg.device as torch.Device);
-  const optimizer = buildOptimizer(cfg, model);
+  // A method with parameters of its own (AdaMixup) builds them for this model before the optimizer.
+  const methodModule = method.attach ? method.attach(model) : undefined;
+  const optimizer = buildOptimizer(cfg, model, methodModule);
   const { scheduler, schedulerStep } = buildScheduler(cfg, optimizer, trainLoader.length);
 
   fs.mkdirSync(out, { recursive: true });
   const saved: Record<string, unknown> = { ...cfg, method: methodName, resume: false };
   fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(saved, null, 2) + '\n');
   const nParams = model.parameters().reduce((a, p) => a + p.numel(), 0);
+  const nMethod = methodModule ? methodModule.parameters().reduce((a, p) => a + p.numel(), 0) : 0;
   io.err(
     `${cfg.dataset}: ${trainSet.images.shape[0]} train / ${(valSet ?? test).images.shape[0]} ${valSet ? 'validation' : 'test'} samples` +
       `${noiseRate !== undefined ? `, ${(100 * noiseRate).toFixed(1)}% train labels corrupted` : ''} (loaded in ${Date.now() - t0} ms)\n` +
-      `LibTorch ${torch.config().version}, ${torch.getNumThreads()} threads, device ${cfg.device}; ${cfg.model} (${nParams.toLocaleString('en-US')} parameters), ` +
+      `LibTorch ${torch.config().version}, ${torch.getNumThreads()} threads, device ${cfg.device}; ${cfg.model} (${nParams.toLocaleString('en-US')} parameters${nMethod ? `; ${methodName}'s own: ${nMethod.toLocaleString('en-US')}` : ''}), ` +
       `${methodName}${cfg.alpha !== undefined ? ` α=${cfg.alpha}` : ''}, ${cfg.optimizer} lr=${cfg.lr}, ${cfg.schedule} schedule, ${cfg.epochs} epoch${cfg.epochs === 1 ? "" : "s"}\n`,
   );
 

@@ -12,9 +12,10 @@
 // belongs to the caller's tidy scope (a training step is one tidy).
 import type { Tensor } from '../torch/tensor.js';
 import type { Mixable } from '../nn/models/mixing.js';
+import type { Module } from '../nn/module.js';
 
 /** Canonical method names (index.ts also accepts the aliases 'erm' → 'none', 'input' → 'mixup'). */
-export type MethodName = 'none' | 'mixup' | 'manifold' | 'cutmix';
+export type MethodName = 'none' | 'mixup' | 'manifold' | 'cutmix' | 'adamixup';
 
 /**
  * How λ is drawn:
@@ -71,9 +72,18 @@ export interface MixMethod<O = Record<string, unknown>> {
   readonly name: MethodName;
   /** The options in force, defaults filled in. */
   readonly options: Readonly<O>;
-  /** True when apply() needs batch.model (manifold mixup). */
+  /** True when apply() needs batch.model (manifold mixup, AdaMixup). */
   readonly needsModel: boolean;
   apply(batch: MixBatch): MixResult;
+  /**
+   * Methods with trainable parts of their own (AdaMixup's generator and discriminator head) build
+   * them for `model` here, once, before the optimizer is made; `module` then holds them. The
+   * optimizer must include module.parameters(); the Trainer checks it and checkpoints the module.
+   */
+  attach?(model: Module): Module;
+  readonly module?: Module;
+  /** Statistics accumulated since the last call, then reset (the Trainer logs them per epoch). */
+  epochStats?(): object | undefined;
 }
 
 /**

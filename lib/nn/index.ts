@@ -7,6 +7,6 @@ export {
 } from './losses.js';
 export * as init from './init.js';
 export * as models from './models/index.js';
-export type { MixOptions, Mixable } from './models/mixing.js';
+export type { MixOptions, Mixable, Trunked } from './models/mixing.js';
 export { ModelEMA, type ModelEMAOptions } from './ema.js';
 export * as utils from './utils.js';

@@ -57,6 +57,38 @@ export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   return noGrad(() => t.normal_(mean, std));
 }
+/**
+ * N(mean, std²) truncated to [a, b], as PyTorch's trunc_normal_ (and with its random stream):
+ * u ~ U(2Φ(α)−1, 2Φ(β)−1), t = mean + std·√2·erfinv(u), clamped to [a, b].
+ */
+export function truncNormal_(t: Tensor, opts?: { mean?: number; std?: number; a?: number; b?: number }): Tensor {
+  const mean = opts?.mean ?? 0, std = opts?.std ?? 1, a = opts?.a ?? -2, b = opts?.b ?? 2;
+  if (!(std > 0) || !(a < b)) throw new TorchValueError(`init.truncNormal_: need std > 0 and a < b, got std ${std}, a ${a}, b ${b}`);
+  const cdf = (x: number) => (1 + erf((x - mean) / std / Math.SQRT2)) / 2;
+  return noGrad(() => {
+    t.uniform_(2 * cdf(a) - 1, 2 * cdf(b) - 1);
+    return t.copy_(t.erfinv().mul(std * Math.SQRT2).add(mean).clamp({ min: a, max: b }));
+  });
+}
+/** erf(x) on the host: Taylor series below 2.5 (error < 1e-13), erfc's continued fraction above. */
+function erf(x: number): number {
+  const ax = Math.abs(x);
+  let r: number;
+  if (ax < 2.5) {
+    let term = ax, sum = ax;
+    for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= (-ax * ax) / n;
+      sum += term / (2 * n + 1);
+    }
+    r = (2 / Math.sqrt(Math.PI)) * sum;
+  } else {
+    // erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated from the tail.
+    let t = ax;
+    for (let n = 80; n >= 1; n--) t = ax + n / 2 / t;
+    r = 1 - Math.exp(-ax * ax) / (Math.sqrt(Math.PI) * t);
+  }
+  return x < 0 ? -r : r;
+}
 export function constant_(t: Tensor, value: number): Tensor {
   return noGrad(() => t.fill_(value));
 }

@@ -44,6 +44,44 @@ export function lineChartSpec(points: SeriesPoint[], o: { title: string; x: stri
   };
 }
 
+/** AdaMixup's policy region per epoch: a band from mean α to mean α + Δ, and the mean λ as a line. */
+export function policyRegionSpec(rows: { epoch: number; lo: number; hi: number; lam: number | null }[], o?: { title?: string }): object {
+  const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } };
+  return {
+    $schema: SCHEMA,
+    title: o?.title ?? 'Learned λ region: mean [α, α + Δ] and mean λ',
+    width: 380,
+    height: 240,
+    data: { values: rows },
+    layer: [
+      { mark: { type: 'area', opacity: 0.3, color: '#4c78a8' }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'λ', scale: { domain: [0, 1] } }, y2: { field: 'hi' } } },
+      { mark: { type: 'line', point: true, color: '#e45756' }, encoding: { x, y: { field: 'lam', type: 'quantitative' } } },
+    ],
+    config: { font: 'sans-serif' },
+  };
+}
+
+/** λ histogram per epoch as a heat map (x epoch, y λ bin, colour = fraction of the epoch's pairs). */
+export function lamHistogramSpec(cells: { epoch: number; lo: number; hi: number; frac: number }[], o?: { title?: string }): object {
+  return {
+    $schema: SCHEMA,
+    title: o?.title ?? 'λ per epoch (fraction of pairs in each bin)',
+    width: 380,
+    height: 240,
+    data: { values: cells },
+    transform: [{ calculate: 'datum.epoch - 0.5', as: 'e0' }, { calculate: 'datum.epoch + 0.5', as: 'e1' }],
+    mark: 'rect',
+    encoding: {
+      x: { field: 'e0', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 }, scale: { nice: false } },
+      x2: { field: 'e1' },
+      y: { field: 'lo', type: 'quantitative', title: 'λ', scale: { domain: [0, 1] } },
+      y2: { field: 'hi' },
+      color: { field: 'frac', type: 'quantitative', title: 'fraction', scale: { scheme: 'blues' } },
+    },
+    config: { font: 'sans-serif' },
+  };
+}
+
 export interface GridCell {
   x: number;
   x2: number;

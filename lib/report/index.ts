@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../torch/serialize.js';
 import type { Module } from '../nn/module.js';
 import { softmax } from '../nn/functional.js';
 import type { Dataset } from '../data/idx.js';
-import { renderSvg, lineChartSpec, decisionBoundarySpec, type SeriesPoint, type GridCell, type Point2 } from './charts.js';
+import { renderSvg, lineChartSpec, decisionBoundarySpec, policyRegionSpec, lamHistogramSpec, type SeriesPoint, type GridCell, type Point2 } from './charts.js';
 
 export { renderSvg, lineChartSpec, decisionBoundarySpec } from './charts.js';
 
@@ -28,6 +28,8 @@ export interface EpochRow {
   valLoss?: number;
   valAcc?: number;
   valEce?: number;
+  /** AdaMixup's learned policy this epoch: mean α, mean Δ, mean λ, λ histogram over [0, 1], discriminator accuracy. */
+  policy?: { alphaMean: number; deltaMean: number; lamMean?: number; lamHist?: number[]; discAcc?: number };
 }
 export interface Metrics {
   loss?: number;
@@ -75,7 +77,17 @@ function epochRow(e: Record<string, unknown>, i: number): EpochRow {
     valLoss: num(e.valLoss) ?? num(e.testLoss),
     valAcc: num(e.valAcc) ?? num(e.testAcc),
     valEce: num(e.valEce) ?? num(e.testEce),
+    policy: policyOf(e.method),
   };
+}
+
+function policyOf(m: unknown): EpochRow['policy'] {
+  if (!m || typeof m !== 'object') return undefined;
+  const o = m as Record<string, unknown>;
+  const a = num(o.alphaMean), d = num(o.deltaMean);
+  if (a === undefined || d === undefined) return undefined;
+  const hist = Array.isArray(o.lamHist) && o.lamHist.every((v) => typeof v === 'number') ? (o.lamHist as number[]) : undefined;
+  return { alphaMean: a, deltaMean: d, lamMean: num(o.lamMean), lamHist: hist, discAcc: num(o.discAcc) };
 }
 
 /** Reads results.json (+ log.jsonl and the decision boundary picture) of a run folder. */
@@ -148,6 +160,22 @@ export async function stepLossChartSvg(run: RunData): Promise<string | undefined
   return renderSvg(lineChartSpec(pts, { title: 'Training loss per logged step', x: 'step', y: 'loss', pointMarks: false, height: 160 }));
 }
 
+/** AdaMixup: the mean policy region [α, α + Δ] per epoch (band), mean λ, and the λ histogram (heat map). */
+export async function policyChartSvgs(run: RunData): Promise<string[]> {
+  const rows = run.epochs.filter((r) => r.policy);
+  if (!rows.length) return [];
+  const region = rows.map((r) => ({ epoch: r.epoch, lo: r.policy!.alphaMean, hi: r.policy!.alphaMean + r.policy!.deltaMean, lam: r.policy!.lamMean ?? null }));
+  const out = [await renderSvg(policyRegionSpec(region))];
+  const cells = rows.flatMap((r) => {
+    const h = r.policy!.lamHist;
+    if (!h?.length) return [];
+    const total = h.reduce((a, b) => a + b, 0) || 1;
+    return h.map((c, i) => ({ epoch: r.epoch, lo: i / h.length, hi: (i + 1) / h.length, frac: c / total }));
+  });
+  if (cells.length) out.push(await renderSvg(lamHistogramSpec(cells)));
+  return out;
+}
+
 // ---- HTML ------------------------------------------------------------------------------------------------
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -184,11 +212,15 @@ function summaryTable(runs: RunData[]): string {
 
 function epochTable(run: RunData): string {
   const v = valName(run);
-  const head = `<tr><th>epoch</th><th>train loss</th><th>${v} loss</th><th>${v} acc</th><th>${v} ECE</th><th>lr</th><th>seconds</th><th>images/s</th></tr>`;
+  const pol = run.epochs.some((e) => e.policy);
+  const head =
+    `<tr><th>epoch</th><th>train loss</th><th>${v} loss</th><th>${v} acc</th><th>${v} ECE</th><th>lr</th><th>seconds</th><th>images/s</th>` +
+    `${pol ? '<th>mean α</th><th>mean Δ</th><th>mean λ</th><th>intrusion acc</th>' : ''}</tr>`;
   const rows = run.epochs.map(
     (e) =>
       `<tr><td>${e.epoch}</td><td>${fix(e.trainLoss)}</td><td>${fix(e.valLoss)}</td><td>${pct(e.valAcc)}</td><td>${pct(e.valEce)}</td>` +
-      `<td>${e.lr === undefined ? '–' : e.lr.toPrecision(3)}</td><td>${fix(e.seconds, 2)}</td><td>${e.imagesPerSecond === undefined ? '–' : Math.round(e.imagesPerSecond)}</td></tr>`,
+      `<td>${e.lr === undefined ? '–' : e.lr.toPrecision(3)}</td><td>${fix(e.seconds, 2)}</td><td>${e.imagesPerSecond === undefined ? '–' : Math.round(e.imagesPerSecond)}</td>` +
+      `${pol ? `<td>${fix(e.policy?.alphaMean, 3)}</td><td>${fix(e.policy?.deltaMean, 3)}</td><td>${fix(e.policy?.lamMean, 3)}</td><td>${pct(e.policy?.discAcc, 1)}</td>` : ''}</tr>`,
   );
   return `<table class="epochs">${head}${rows.join('')}</table>`;
 }
@@ -207,6 +239,8 @@ export async function renderReport(run: RunData): Promise<string> {
     figures(charts),
   ];
   if (run.decisionBoundary) parts.push('<h2>Decision boundary</h2>', figures([run.decisionBoundary]));
+  const policy = await policyChartSvgs(run);
+  if (policy.length) parts.push('<h2>Learned mixing policy (AdaMixup)</h2>', figures(policy));
   parts.push('<h2>Per epoch</h2>', epochTable(run), '<h2>Config</h2>', `<pre>${escapeHtml(JSON.stringify(c, null, 2))}</pre>`);
   if (run.libtorch) parts.push('<h2>LibTorch</h2>', `<pre>${escapeHtml(JSON.stringify(run.libtorch, null, 2))}</pre>`);
   return page(title, parts.join('\n'));

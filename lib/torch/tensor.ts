@@ -259,6 +259,12 @@ export class Tensor implements Owned {
   rsqrt(): Tensor {
     return wrap(N.rsqrt(this._id));
   }
+  erf(): Tensor {
+    return wrap(N.erf(this._id));
+  }
+  erfinv(): Tensor {
+    return wrap(N.erfinv(this._id));
+  }
   abs(): Tensor {
     return wrap(N.abs(this._id));
   }

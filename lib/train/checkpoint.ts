@@ -38,6 +38,8 @@ export interface EpochRecord {
   valLoss?: number;
   valAcc?: number;
   valEce?: number;
+  /** The method's per-epoch statistics (AdaMixup: alphaMean, deltaMean, lamMean, lamHist, discAcc, intrusionLoss). */
+  method?: Record<string, unknown>;
 }
 
 /** checkpoint.json. */
@@ -71,7 +73,8 @@ export interface CheckpointMeta {
     state: Record<string, { values: Record<string, number>; tensors: string[] }>;
   };
   scheduler?: unknown;
-  method?: { name: string; options: unknown; state?: unknown };
+  /** keys: the state-dict keys of method.module (tensors method/<key>), for methods with parameters. */
+  method?: { name: string; options: unknown; state?: unknown; keys?: string[] };
   history: EpochRecord[];
   config?: Record<string, unknown>;
   libtorch?: string;

@@ -230,6 +230,17 @@ export class Trainer {
     if (o.onEpoch !== undefined && typeof o.onEpoch !== 'function') throw terr('onEpoch must be a function');
     if (o.onLog !== undefined && typeof o.onLog !== 'function') throw terr('onLog must be a function');
 
+    const method = o.method;
+    if (method && typeof method.attach === 'function') {
+      const mm = method.module;
+      if (!(mm instanceof Module))
+        throw verr(`method '${method.name}' trains parameters of its own: call method.attach(model) before building the optimizer, and give the optimizer method.module.parameters() too`);
+      const inOpt = new Set(o.optimizer.paramGroups.flatMap((g) => g.params));
+      const missing = mm.namedParameters().filter(([, t]) => t.requiresGrad && !inOpt.has(t)).map(([n]) => n);
+      const own = mm.parameters().filter((t) => t.requiresGrad).length;
+      if (missing.length)
+        throw verr(`the optimizer does not train ${missing.length} of the ${own} parameters of method '${method.name}' (${missing.slice(0, 3).join(', ')}…): build it from [...model.parameters(), ...method.module.parameters()]`);
+    }
     this.model = o.model;
     this.optimizer = o.optimizer;
     this.scheduler = o.scheduler;
@@ -322,6 +333,7 @@ export class Trainer {
     const { meta, tensors, jsonPath } = readCheckpoint(p);
     const where = `resume from '${jsonPath}'`;
     let lossSum: Tensor | undefined;
+    let methodState: Record<string, Tensor> | undefined;
     try {
       checkModelFits(this.model, tensors, where);
       if (meta.numClasses !== this.numClasses) throw new CheckpointError(`${where}: the checkpoint has numClasses ${meta.numClasses}, the trainer ${this.numClasses}`);
@@ -334,6 +346,23 @@ export class Trainer {
         throw new CheckpointError(`${where}: the checkpoint ${meta.scheduler !== undefined ? 'has' : 'has no'} scheduler state, the trainer ${this.scheduler ? 'has' : 'has no'} scheduler`);
       if (!(tensors.rng instanceof torch.Tensor)) throw new CheckpointError(`${where}: no RNG state; corrupt checkpoint`);
       if (meta.step > 0 && !(tensors.lossSum instanceof torch.Tensor)) throw new CheckpointError(`${where}: a mid-epoch checkpoint without its loss sum; corrupt checkpoint`);
+      const mm = this.method.module;
+      if (mm) {
+        const keys = meta.method?.keys;
+        if (meta.method?.name !== this.method.name || !Array.isArray(keys))
+          throw new CheckpointError(`${where}: the checkpoint was trained with method '${meta.method?.name ?? '?'}' and holds no '${this.method.name}' state`);
+        const sd: Record<string, Tensor> = {};
+        for (const k of keys) {
+          const t = tensors[`method/${k}`];
+          if (!(t instanceof torch.Tensor)) throw new CheckpointError(`${where}: method tensor '${k}' is missing; corrupt checkpoint`);
+          sd[k] = t;
+        }
+        const want = torch.tidy(() => Object.keys(mm.stateDict()));
+        const miss = want.filter((k) => !(k in sd));
+        if (miss.length || keys.length !== want.length)
+          throw new CheckpointError(`${where}: the checkpoint's '${this.method.name}' state does not match (missing ${miss.slice(0, 3).join(', ') || 'none'}; ${keys.length} keys, expected ${want.length})`);
+        methodState = sd;
+      }
       // Optimizer state dict from the JSON and the tensors.
       const state: Record<number, ParamState> = {};
       for (const [idx, s] of Object.entries(meta.optimizer.state ?? {})) {
@@ -350,6 +379,7 @@ export class Trainer {
       for (const k of meta.model.keys) msd[k] = tensors[`model/${k}`];
       this.model.loadStateDict(msd);
       this.optimizer.loadStateDict(osd);
+      if (methodState) this.method.module!.loadStateDict(methodState);
       if (this.scheduler) this.scheduler.loadStateDict(meta.scheduler);
       const m = this.method as unknown as { loadStateDict?: (s: unknown) => void };
       if (meta.method?.state !== undefined && typeof m.loadStateDict === 'function') m.loadStateDict(meta.method.state);
@@ -385,6 +415,8 @@ export class Trainer {
         }
         ostate[idx] = { values, tensors: names };
       }
+      const msd = this.method.module?.stateDict();
+      for (const k of Object.keys(msd ?? {})) tensors[`method/${k}`] = msd![k];
       tensors.rng = torch.getRngState();
       if (pos.lossSum) tensors.lossSum = pos.lossSum;
       const m = this.method as unknown as { stateDict?: () => unknown };
@@ -401,7 +433,10 @@ export class Trainer {
         model: { keys },
         optimizer: { paramGroups: osd.paramGroups, state: ostate },
         scheduler: this.scheduler ? this.scheduler.stateDict() : undefined,
-        method: { name: this.method.name, options: this.method.options, state: typeof m.stateDict === 'function' ? m.stateDict() : undefined },
+        method: {
+          name: this.method.name, options: this.method.options, state: typeof m.stateDict === 'function' ? m.stateDict() : undefined,
+          ...(msd ? { keys: Object.keys(msd) } : {}),
+        },
         history,
         config: this.config,
         libtorch: torch.config().version,
@@ -475,6 +510,7 @@ export class Trainer {
           break;
         }
         model.train();
+        method.module?.train();
         progress.startEpoch(e, this.epochs, batches, skip);
         const it = train[Symbol.iterator]();
         let step = 0;
@@ -542,6 +578,8 @@ export class Trainer {
         lossSum = null;
         const trainSeconds = (performance.now() - t0) / 1000 + seconds0;
         const rec: EpochRecord = { epoch: e, trainLoss, lr: lr0, seconds: trainSeconds, imagesPerSecond: samples / trainSeconds };
+        const stats = method.epochStats?.();
+        if (stats !== undefined) rec.method = stats as Record<string, unknown>;
         if (this.val) {
           const v = this.evaluate(this.val);
           rec.valLoss = v.loss;

@@ -26,7 +26,10 @@ def main():
     p.add_argument('--methods', default='none mixup manifold cutmix')
     p.add_argument('--seeds', default='0 1 2')
     p.add_argument('--metric', choices=['final', 'best'], default='final')
+    p.add_argument('--exact', action='store_true', help='lockstep runs: compare every epoch digit for digit')
     a = p.parse_args()
+    if a.exact:
+        return exact_table(a.dir, a.methods.split(), a.seeds.split())
     k = 0 if a.metric == 'final' else 1
     print(f'| method | torchmix acc ({a.metric}) | PyTorch acc ({a.metric}) | Δ (pp) | torchmix s/epoch | PyTorch s/epoch | ratio |')
     print('|---|---|---|---|---|---|---|')
@@ -40,6 +43,49 @@ def main():
         psm = statistics.mean(ps) if ps else None
         print(f"| {m} | {ms(ta)} | {ms(pa)} | {d} | {f'{tsm:.2f}' if tsm else '–'} | {f'{psm:.2f}' if psm else '–'} | "
               f"{f'{tsm / psm:.3f}' if tsm and psm else '–'} |")
+    policy_table(a.dir, a.methods.split(), a.seeds.split())
+
+
+def exact_table(d, methods, seeds):
+    """Lockstep runs (compare.sh with SAME_STREAM=1): are the two sides' numbers identical, digit for digit?"""
+    print('| method | seed | torchmix train loss | PyTorch train loss | torchmix acc | PyTorch acc | identical |')
+    print('|---|---|---|---|---|---|---|')
+    for m in methods:
+        for s in seeds:
+            runs = []
+            for impl in ('torchmix', 'pytorch'):
+                f = os.path.join(d, f'{impl}-{m}-s{s}', 'results.json')
+                runs.append(json.load(open(f))['history']['epochs'] if os.path.exists(f) else None)
+            if None in runs:
+                continue
+            t, p = runs
+            keys = ('trainLoss', 'valLoss', 'valAcc', 'valEce')
+            same = len(t) == len(p) and all(a[k] == b[k] for a, b in zip(t, p) for k in keys)
+            print(f"| {m} | {s} | {t[-1]['trainLoss']!r} | {p[-1]['trainLoss']!r} | {100 * t[-1]['valAcc']:.2f} | {100 * p[-1]['valAcc']:.2f} | "
+                  f"{'yes' if same else 'no'} |")
+
+
+def policy_table(d, methods, seeds):
+    """AdaMixup's learned λ region at the last epoch (mean over seeds), when runs recorded it."""
+    rows = []
+    for m in methods:
+        for impl in ('torchmix', 'pytorch'):
+            st = []
+            for s in seeds:
+                f = os.path.join(d, f'{impl}-{m}-s{s}', 'results.json')
+                if os.path.exists(f):
+                    e = json.load(open(f))['history']['epochs'][-1].get('method')
+                    if e and 'alphaMean' in e:
+                        st.append(e)
+            if st:
+                mean = lambda k: statistics.mean(x[k] for x in st)  # noqa: E731
+                rows.append(f"| {m} | {impl} | {mean('alphaMean'):.3f} | {mean('alphaMean') + mean('deltaMean'):.3f} | "
+                            f"{mean('lamMean'):.3f} | {100 * mean('discAcc'):.1f} |")
+    if rows:
+        print()
+        print('| method | impl | mean α (last epoch) | mean α + Δ | mean λ | intrusion accuracy (%) |')
+        print('|---|---|---|---|---|---|')
+        print('\n'.join(rows))
 
 
 if __name__ == '__main__':

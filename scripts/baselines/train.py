@@ -38,6 +38,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'fixtures'))
 from nn_reference_models import Net  # noqa: E402
+import tmrng  # noqa: E402
 
 MEAN, STD = 0.286, 0.353
 ECE_BINS = 15
@@ -69,9 +70,21 @@ def corrupt_symmetric(labels, fraction, seed, num_classes):
     return out, float((out != labels).float().mean())
 
 
+_NORM = (torch.tensor([MEAN], dtype=torch.float32).reshape(1, 1, 1, 1), torch.tensor([STD], dtype=torch.float32).reshape(1, 1, 1, 1))
+
+
 def finish(raw):
-    """uint8 rows → float32 /255 → normalised (as the torchmix DataLoader, per batch)."""
-    return raw.to(torch.float32).div_(255).sub_(MEAN).div_(STD)
+    """uint8 rows → float32 /255 → normalised, with the torchmix DataLoader's very ops (per-channel
+    float32 tensors, not Python scalars: a scalar divisor is applied as a reciprocal multiply)."""
+    return raw.to(torch.float32).div_(255).sub_(_NORM[0]).div_(_NORM[1])
+
+
+def epoch_permutation(a, n, epoch):
+    """The training order of a 1-based epoch: numpy's generator keyed by (seed, epoch − 1), or with
+    --same-stream torchmix's own (lib/data/rng.ts Rng(seed, epoch − 1)): the very batches torchmix trains on."""
+    if a.same_stream:
+        return torch.tensor(tmrng.Rng(a.seed, epoch - 1).permutation(n), dtype=torch.int64)
+    return torch.from_numpy(np.random.default_rng([a.seed, epoch - 1]).permutation(n))
 
 
 def forward_mix(net, x, k=None, mix=None):
@@ -146,12 +159,31 @@ def evaluate(net, images, labels, batch=1000):
     return float(loss) / n, float(correct) / n, float(bins.abs().sum()) / n
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+def write_results(out, config, history):
+    """results.json in torchmix's format (Trainer.writeResults), and the one-line summary on stderr."""
+    best = None
+    for e in history:
+        if best is None or e['valAcc'] > best['valAcc']:
+            best = e
+    spe = sum(e['seconds'] for e in history) / len(history)
+    results = {
+        'config': config,
+        'libtorch': {'version': torch.__version__, 'python': True, 'threads': torch.get_num_threads()},
+        'history': {'epochs': history, 'best': best, 'last': history[-1], 'interrupted': False, 'secondsPerEpoch': spe},
+        'final': history[-1],
+        'best': best,
+        'secondsPerEpoch': spe,
+    }
+    with open(os.path.join(out, 'results.json'), 'w') as f:
+        json.dump(results, f, indent=2)
+        f.write('\n')
+    print(f"test accuracy: {100 * history[-1]['valAcc']:.2f}% (best {100 * best['valAcc']:.2f}% at epoch {best['epoch']}); results: {os.path.join(out, 'results.json')}", file=sys.stderr)
+
+
+def add_recipe_args(p):
+    """The recipe's flags shared by train.py and adamixup.py (lib/cli/config.ts defaults)."""
     p.add_argument('--dataset', default='fashion-mnist', choices=['fashion-mnist'])
     p.add_argument('--data-dir', default='/usr/share/datasets/fashion-mnist')
-    p.add_argument('--method', default='mixup', choices=list(METHOD_ALPHA))
-    p.add_argument('--alpha', type=float)
     p.add_argument('--epochs', type=int, default=10)
     p.add_argument('--batch-size', type=int, default=128)
     p.add_argument('--lr', type=float, default=0.05)
@@ -161,36 +193,68 @@ def main():
     p.add_argument('--threads', type=int)
     p.add_argument('--label-noise', type=float, default=0.0)
     p.add_argument('--out', default=None)
-    a = p.parse_args()
-    if a.alpha is not None and a.method == 'none':
-        raise SystemExit("--alpha: method 'none' has no alpha (it mixes nothing)")
-    alpha = a.alpha if a.alpha is not None else METHOD_ALPHA[a.method]
-    out = a.out or os.path.join('runs', 'baselines', f'pytorch-{a.method}-s{a.seed}')
+    p.add_argument('--same-stream', action='store_true',
+                   help="draw shuffles and label noise with torchmix's data RNG (tmrng.py): the same batches and labels as torchmix")
+    p.add_argument('--limit', type=int, help=argparse.SUPPRESS)  # smoke tests: first N training samples
+    p.add_argument('--val-limit', type=int, help=argparse.SUPPRESS)  # smoke tests: first N test samples
 
+
+def load_data(a, num_classes=10):
+    """Threads, seed, both splits, label noise, smoke-test limits → (train_x, train_y, test_x, test_y, noise_rate, t0)."""
     if a.threads is not None:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     t0 = time.time()
     train_x, train_y = load_split(a.data_dir, 'train')
     test_x, test_y = load_split(a.data_dir, 'test')
-    num_classes = 10
     noise_rate = None
     if a.label_noise > 0:
-        train_y, noise_rate = corrupt_symmetric(train_y, a.label_noise, a.seed, num_classes)
+        corrupt = tmrng.corrupt_symmetric if a.same_stream else corrupt_symmetric
+        train_y, noise_rate = corrupt(train_y, a.label_noise, a.seed, num_classes)
+    if a.limit is not None:
+        train_x, train_y = train_x[:a.limit], train_y[:a.limit]
+    if a.val_limit is not None:
+        test_x, test_y = test_x[:a.val_limit], test_y[:a.val_limit]
+    return train_x, train_y, test_x, test_y, noise_rate, t0
+
+
+def recipe_config(a, method, out, **extra):
+    """config for results.json, in the torchmix CLI's keys."""
+    return {
+        'dataset': a.dataset, 'dataDir': a.data_dir, 'model': 'small-cnn', 'method': method, 'epochs': a.epochs,
+        'batchSize': a.batch_size, 'lr': a.lr, 'optimizer': 'sgd', 'momentum': a.momentum, 'weightDecay': a.weight_decay,
+        'schedule': 'cosine', 'warmupEpochs': 0, 'device': 'cpu', 'seed': a.seed, 'labelNoise': a.label_noise, 'out': out,
+        'progress': 'none', 'impl': 'pytorch', 'torch': torch.__version__, **extra,
+        **({'sameStream': True} if a.same_stream else {}),
+        **({'threads': a.threads} if a.threads is not None else {}),
+        **({'limit': a.limit} if a.limit is not None else {}), **({'valLimit': a.val_limit} if a.val_limit is not None else {}),
+    }
+
+
+def loaded_line(a, train_x, test_x, noise_rate, t0, what):
+    print(f"{a.dataset}: {train_x.shape[0]} train / {test_x.shape[0]} test samples"
+          f"{f', {100 * noise_rate:.1f}% train labels corrupted' if noise_rate is not None else ''} (loaded in {time.time() - t0:.1f} s); "
+          f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; {what}", file=sys.stderr)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    add_recipe_args(p)
+    p.add_argument('--method', default='mixup', choices=list(METHOD_ALPHA))
+    p.add_argument('--alpha', type=float)
+    a = p.parse_args()
+    if a.alpha is not None and a.method == 'none':
+        raise SystemExit("--alpha: method 'none' has no alpha (it mixes nothing)")
+    alpha = a.alpha if a.alpha is not None else METHOD_ALPHA[a.method]
+    out = a.out or os.path.join('runs', 'baselines', f'pytorch-{a.method}-s{a.seed}')
+    train_x, train_y, test_x, test_y, noise_rate, t0 = load_data(a)
+    num_classes = 10
     net = Net(in_channels=1, num_classes=num_classes)
     opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=a.momentum, dampening=0, nesterov=False, weight_decay=a.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, a.epochs), eta_min=0)
-    config = {
-        'dataset': a.dataset, 'dataDir': a.data_dir, 'model': 'small-cnn', 'method': a.method, 'epochs': a.epochs,
-        'batchSize': a.batch_size, 'lr': a.lr, 'optimizer': 'sgd', 'momentum': a.momentum, 'weightDecay': a.weight_decay,
-        'schedule': 'cosine', 'warmupEpochs': 0, 'device': 'cpu', 'seed': a.seed, 'labelNoise': a.label_noise, 'out': out,
-        'progress': 'none', 'impl': 'pytorch', 'torch': torch.__version__,
-        **({'alpha': a.alpha} if a.alpha is not None else {}), **({'threads': a.threads} if a.threads is not None else {}),
-    }
+    config = recipe_config(a, a.method, out, **({'alpha': a.alpha} if a.alpha is not None else {}))
     os.makedirs(out, exist_ok=True)
-    print(f"{a.dataset}: {train_x.shape[0]} train / {test_x.shape[0]} test samples"
-          f"{f', {100 * noise_rate:.1f}% train labels corrupted' if noise_rate is not None else ''} (loaded in {time.time() - t0:.1f} s); "
-          f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; {a.method} α={alpha}", file=sys.stderr)
+    loaded_line(a, train_x, test_x, noise_rate, t0, f'{a.method} α={alpha}')
 
     n = train_x.shape[0]
     steps = n // a.batch_size  # drop_last
@@ -198,7 +262,7 @@ def main():
     net.train()
     for epoch in range(1, a.epochs + 1):
         lr0 = opt.param_groups[0]['lr']
-        perm = torch.from_numpy(np.random.default_rng([a.seed, epoch - 1]).permutation(n))
+        perm = epoch_permutation(a, n, epoch)
         loss_sum = torch.zeros((), dtype=torch.float64)
         samples = 0
         t = time.perf_counter()
@@ -220,23 +284,7 @@ def main():
         history.append(rec)
         print(json.dumps(rec), flush=True)
 
-    best = None
-    for e in history:
-        if best is None or e['valAcc'] > best['valAcc']:
-            best = e
-    spe = sum(e['seconds'] for e in history) / len(history)
-    results = {
-        'config': config,
-        'libtorch': {'version': torch.__version__, 'python': True, 'threads': torch.get_num_threads()},
-        'history': {'epochs': history, 'best': best, 'last': history[-1], 'interrupted': False, 'secondsPerEpoch': spe},
-        'final': history[-1],
-        'best': best,
-        'secondsPerEpoch': spe,
-    }
-    with open(os.path.join(out, 'results.json'), 'w') as f:
-        json.dump(results, f, indent=2)
-        f.write('\n')
-    print(f"test accuracy: {100 * history[-1]['valAcc']:.2f}% (best {100 * best['valAcc']:.2f}% at epoch {best['epoch']}); results: {os.path.join(out, 'results.json')}", file=sys.stderr)
+    write_results(out, config, history)
 
 
 if __name__ == '__main__':

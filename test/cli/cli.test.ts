@@ -35,6 +35,7 @@ describe('torchmix train: bad flags exit with code 2 and name the flag', () => {
     [['--progress', 'fancy'], /--progress: expected one of auto, bar, lines, none/],
     [['--method', 'mixupp'], /--method: unknown method 'mixupp' \(did you mean mixup\?\)/],
     [['--method', 'none', '--alpha', '1'], /--alpha: method 'none' has no alpha/],
+    [['--method', 'adamixup', '--alpha', '1'], /--alpha: method 'adamixup' has no alpha \(its λ comes from its own policy\)/],
     [['--dataset', 'moons', '--model', 'small-cnn'], /--model: the toy set 'moons' has 2-D points; only mlp fits/],
     [['--optimizer', 'adam', '--momentum', '0.9'], /--momentum: the adam optimizer has no momentum/],
     [['--schedule', 'onecycle', '--warmup-epochs', '2'], /--warmup-epochs: onecycle has its own warmup/],
@@ -193,6 +194,27 @@ describe.skipIf(!hasTrainer)('end to end through the bin launcher (skipped witho
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/--out: .* already holds a run; add --resume/);
     // --resume continues from the checkpoint with the saved config
+    const more = launcher(['train', '--resume', '--out', out, '--epochs', '4', '--progress', 'none']);
+    expect(more.status, more.stderr).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')).history.epochs).toHaveLength(4);
+  });
+  it('trains two moons with AdaMixup: the learned λ region per epoch in the log, results and report; resume', () => {
+    const out = path.join(tmp('e2e-ada'), 'run');
+    const r = launcher(['train', '--dataset', 'moons', '--method', 'adamixup', '--epochs', '3', '--out', out, '--progress', 'lines']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/adamixup's own: [\d,]+\)/);
+    expect(r.stdout.match(/^epoch .*λ∈\[0\.\d\d, [01]\.\d\d\] intrusion_acc \d+\.\d\d%/gm)).toHaveLength(3);
+    const res = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+    for (const e of res.history.epochs) {
+      expect(e.method.alphaMean).toBeGreaterThanOrEqual(0);
+      expect(e.method.alphaMean + e.method.deltaMean).toBeLessThanOrEqual(1);
+      expect(e.method.lamHist).toHaveLength(20);
+    }
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('Learned mixing policy (AdaMixup)');
+    expect(html).toContain('Learned λ region');
+    const meta = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint.json'), 'utf8'));
+    expect(meta.method.keys).toContain('generatorHead.1.weight');
     const more = launcher(['train', '--resume', '--out', out, '--epochs', '4', '--progress', 'none']);
     expect(more.status, more.stderr).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')).history.epochs).toHaveLength(4);

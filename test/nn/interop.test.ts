@@ -8,25 +8,18 @@
 //      num_batches_tracked are non-trivial) with torch.save; Python loads it with
 //      safetensors.torch.load_file + load_state_dict(strict=True) and reproduces torchmix's output.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, afterAll } from 'vitest';
 import { torch, nn } from '../../lib/index.js';
 import { packageRoot } from '../../lib/torch/native.js';
 import { maxAbsDiff } from './util.js';
+import { venvPython, havePython } from '../helpers/python.js';
 
-const py = path.join(packageRoot, '.venv', 'bin', 'python');
+const py = venvPython;
 const script = path.join(packageRoot, 'scripts', 'fixtures', 'nn_interop.py');
-let havePy = existsSync(py);
-if (havePy) {
-  try {
-    execFileSync(py, ['-c', 'import torch, safetensors'], { stdio: 'ignore' });
-  } catch {
-    havePy = false;
-  }
-}
-if (!havePy) console.warn(`interop tests skipped: ${py} with torch and safetensors not found (run scripts/setup.sh)`);
+const havePy = havePython('torch, safetensors', 'interop tests');
 
 const dir = mkdtempSync(path.join(tmpdir(), 'torchmix-interop-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

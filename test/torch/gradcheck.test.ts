@@ -79,6 +79,10 @@ describe('elementwise', () => {
     check((a) => a.sqrt(), () => [positive([2, 3])]);
     check((a) => a.rsqrt(), () => [positive([2, 3])]);
   });
+  it('erf, erfinv', () => {
+    check((a) => a.erf(), () => [randn64([2, 3])]);
+    check((a) => a.erfinv(), () => [torch.rand([2, 3], { dtype: 'float64' }).mul(1.8).sub(0.9)]);
+  });
   it('abs (away from 0), sigmoid, tanh, relu (away from 0)', () => {
     check((a) => a.abs(), () => [awayFromZero([2, 4])]);
     check((a) => a.sigmoid(), () => [randn64([2, 4])]);

@@ -523,3 +523,15 @@ describe('toString (PyTorch-like) and tolist', () => {
     });
   });
 });
+
+describe('erf / erfinv (PyTorch values, float64)', () => {
+  it('match torch.erf / torch.erfinv and invert each other', () => {
+    const x = torch.tensor(new Float64Array([-2, -0.5, 0, 0.3, 1.7]));
+    const want = [-0.9953222650189527, -0.5204998778130465, 0.0, 0.3286267594591274, 0.9837904585907745];
+    Array.from(x.erf().toArray() as Float64Array).forEach((v, i) => expect(v).toBeCloseTo(want[i], 14));
+    const y = torch.tensor(new Float64Array([-0.99, -0.5, 0, 0.25, 0.9]));
+    const wantInv = [-1.8213863677184494, -0.4769362762044699, 0.0, 0.2253120550121781, 1.1630871536766743];
+    Array.from(y.erfinv().toArray() as Float64Array).forEach((v, i) => expect(v).toBeCloseTo(wantInv[i], 13));
+    Array.from(y.erfinv().erf().toArray() as Float64Array).forEach((v, i) => expect(v).toBeCloseTo([-0.99, -0.5, 0, 0.25, 0.9][i], 13));
+  });
+});

@@ -1,5 +1,5 @@
 // nn.models: networks with manifold-mixup mixing points (see mixing.ts).
-export { mixer, type MixOptions, type Mixable } from './mixing.js';
+export { mixer, isTrunked, TrunkedModel, type MixOptions, type Mixable, type Trunked } from './mixing.js';
 export { MLP, mlp, type MLPOptions, type Activation } from './mlp.js';
 export { SmallCNN, smallCNN, type SmallCNNOptions } from './small-cnn.js';
 export { PreActBlock, PreActResNet, preactResNet18, preactResNet34, type PreActResNetOptions } from './preact-resnet.js';

@@ -4,7 +4,7 @@
 // returns. With mixAt undefined the forward is the plain one.
 import { TorchTypeError, TorchValueError } from '../../torch/errors.js';
 import type { Tensor } from '../../torch/tensor.js';
-import type { Module } from '../module.js';
+import { Module } from '../module.js';
 
 export interface MixOptions {
   /** Index into `stages` where the hidden state is mixed; undefined: no mixing. */
@@ -35,4 +35,50 @@ export function mixer(stages: readonly string[], opts: MixOptions | undefined, m
       throw new TorchTypeError(`${model}.forward: mix(h) at stage ${k0} must return a Tensor`);
     return out;
   };
+}
+
+/**
+ * A classifier split into a trunk and a linear head (timm's forward_features / forward_head):
+ * forward(x) = forwardHead(forwardFeatures(x)). AdaMixup uses it: its intrusion discriminator
+ * puts its own head on this very trunk, and its policy generator is a freshCopy().
+ */
+export interface Trunked extends Mixable {
+  /** Width of forwardFeatures' output. */
+  readonly numFeatures: number;
+  /** Everything before the final Linear (dropout before it included): [N, numFeatures]. */
+  forwardFeatures(x: Tensor): Tensor;
+  /** The final Linear: logits from features. */
+  forwardHead(features: Tensor): Tensor;
+  /** A new model of the same architecture and options, freshly initialised, on the same device and dtype. */
+  freshCopy(): this;
+}
+
+/**
+ * Base of the built-in classifiers: a subclass writes trunk(x, opts) (everything before the head,
+ * with its mixing points), forwardHead and freshCopy; forward and forwardFeatures follow.
+ */
+export abstract class TrunkedModel extends Module implements Trunked {
+  abstract readonly stages: readonly string[];
+  abstract readonly numFeatures: number;
+  protected abstract trunk(x: Tensor, opts?: MixOptions): Tensor;
+  abstract forwardHead(features: Tensor): Tensor;
+  abstract freshCopy(): this;
+  forward(x: Tensor, opts?: MixOptions): Tensor {
+    return this.forwardHead(this.trunk(x, opts));
+  }
+  forwardFeatures(x: Tensor): Tensor {
+    return this.trunk(x);
+  }
+}
+
+/** True when m implements Trunked. */
+export function isTrunked(m: unknown): m is Trunked {
+  const t = m as Partial<Trunked> | null;
+  return !!t && typeof t.forwardFeatures === 'function' && typeof t.forwardHead === 'function' && typeof t.freshCopy === 'function' && Number.isInteger(t.numFeatures);
+}
+
+/** Where a module's first parameter lives (for freshCopy); CPU/float32 for a module without any. */
+export function placeOf(m: Module): { device: string; dtype: import('../../torch/types.js').DType } {
+  const p = m.parameters()[0];
+  return p ? { device: p.device, dtype: p.dtype } : { device: 'cpu', dtype: 'float32' };
 }

@@ -6,7 +6,7 @@ import type { Tensor } from '../../torch/tensor.js';
 import { Module } from '../module.js';
 import { Linear, type FactoryOptions } from '../layers/linear.js';
 import { ReLU, Tanh, GELU, LeakyReLU, Sigmoid, Dropout } from '../layers/activation.js';
-import { mixer, type Mixable, type MixOptions } from './mixing.js';
+import { mixer, placeOf, TrunkedModel, type MixOptions } from './mixing.js';
 
 export type Activation = 'relu' | 'tanh' | 'gelu' | 'leaky_relu' | 'sigmoid';
 export interface MLPOptions extends FactoryOptions {
@@ -26,13 +26,15 @@ function act(a: Activation): Module {
   }
 }
 
-export class MLP extends Module implements Mixable {
+export class MLP extends TrunkedModel {
   readonly sizes: readonly number[];
   readonly stages: readonly string[];
   /** Index of the last child of each hidden block (where a mixing point sits). */
   private readonly blockEnds: number[] = [];
+  private readonly opts: MLPOptions;
   constructor(sizes: readonly number[], opts?: MLPOptions) {
     super();
+    this.opts = { ...opts };
     if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s > 0))
       throw new TorchValueError(`mlp(sizes): expected at least two positive integers [in, …hidden, out], got ${JSON.stringify(sizes)}`);
     this.sizes = [...sizes];
@@ -48,15 +50,28 @@ export class MLP extends Module implements Mixable {
     }
     this.stages = ['input', ...this.blockEnds.map((_, k) => `hidden${k + 1}`)];
   }
-  forward(x: Tensor, opts?: MixOptions): Tensor {
+  /** Width of the last hidden layer (the input width for an MLP without hidden layers). */
+  get numFeatures(): number {
+    return this.sizes[this.sizes.length - 2];
+  }
+  forwardHead(features: Tensor): Tensor {
+    return (this.head() as Module).forward(features);
+  }
+  freshCopy(): this {
+    return new (this.constructor as typeof MLP)(this.sizes, { ...this.opts, ...placeOf(this) }) as this;
+  }
+  private head(): Module {
+    return [...this._modules.values()].pop() as Module;
+  }
+  /** Every child but the last Linear. */
+  protected trunk(x: Tensor, opts?: MixOptions): Tensor {
     const at = mixer(this.stages, opts, 'MLP');
     let h = at(0, x);
     let stage = 1;
-    let i = 0;
-    for (const m of this._modules.values()) {
-      h = (m as Module).forward(h);
+    const mods = [...this._modules.values()];
+    for (let i = 0; i < mods.length - 1; i++) {
+      h = (mods[i] as Module).forward(h);
       if (i === this.blockEnds[stage - 1]) h = at(stage++, h);
-      i++;
     }
     return h;
   }

@@ -19,7 +19,7 @@ import { Linear, type FactoryOptions } from '../layers/linear.js';
 import { Conv2d } from '../layers/conv.js';
 import { BatchNorm2d } from '../layers/batchnorm.js';
 import { Sequential } from '../layers/container.js';
-import { mixer, type Mixable, type MixOptions } from './mixing.js';
+import { mixer, placeOf, TrunkedModel, type MixOptions } from './mixing.js';
 
 export class PreActBlock extends Module {
   static readonly expansion = 1;
@@ -54,7 +54,7 @@ export interface PreActResNetOptions extends FactoryOptions {
   stride?: number;
 }
 
-export class PreActResNet extends Module implements Mixable {
+export class PreActResNet extends TrunkedModel {
   declare conv1: Conv2d;
   declare layer1: Sequential;
   declare layer2: Sequential;
@@ -64,8 +64,11 @@ export class PreActResNet extends Module implements Mixable {
   declare linear: Linear;
   readonly stages = ['input', 'layer1', 'layer2', 'layer3'] as const;
   readonly numClasses: number;
+  readonly numFeatures: number;
+  private readonly args: [readonly [number, number, number, number], PreActResNetOptions];
   constructor(numBlocks: readonly [number, number, number, number], opts?: PreActResNetOptions) {
     super();
+    this.args = [[...numBlocks] as [number, number, number, number], { ...opts }];
     const c = opts?.initialChannels ?? 64;
     const f: FactoryOptions = { dtype: opts?.dtype, device: opts?.device };
     this.numClasses = opts?.numClasses ?? 10;
@@ -85,8 +88,15 @@ export class PreActResNet extends Module implements Mixable {
     this.registerModule('layer4', makeLayer(c * 8, numBlocks[3], 2));
     this.registerModule('bn', new BatchNorm2d(c * 8, f));
     this.registerModule('linear', new Linear(c * 8, this.numClasses, f));
+    this.numFeatures = c * 8;
   }
-  forward(x: Tensor, opts?: MixOptions): Tensor {
+  forwardHead(features: Tensor): Tensor {
+    return this.linear.forward(features);
+  }
+  freshCopy(): this {
+    return new (this.constructor as typeof PreActResNet)(this.args[0], { ...this.args[1], ...placeOf(this) }) as this;
+  }
+  protected trunk(x: Tensor, opts?: MixOptions): Tensor {
     const at = mixer(this.stages, opts, 'PreActResNet');
     let h = at(0, x);
     h = this.conv1.forward(h);
@@ -94,8 +104,7 @@ export class PreActResNet extends Module implements Mixable {
     h = at(2, this.layer2.forward(h));
     h = at(3, this.layer3.forward(h));
     h = this.layer4.forward(h);
-    h = F.adaptiveAvgPool2d(F.relu(this.bn.forward(h)), 1).flatten(1);
-    return this.linear.forward(h);
+    return F.adaptiveAvgPool2d(F.relu(this.bn.forward(h)), 1).flatten(1);
   }
 }
 

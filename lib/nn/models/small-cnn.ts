@@ -11,12 +11,11 @@
 // interchange. 1.2 M parameters. inChannels, numClasses and the input side are options.
 import { TorchValueError } from '../../torch/errors.js';
 import type { Tensor } from '../../torch/tensor.js';
-import { Module } from '../module.js';
 import * as F from '../functional.js';
 import { Linear, type FactoryOptions } from '../layers/linear.js';
 import { Conv2d } from '../layers/conv.js';
 import { Dropout } from '../layers/activation.js';
-import { mixer, type Mixable, type MixOptions } from './mixing.js';
+import { mixer, placeOf, TrunkedModel, type MixOptions } from './mixing.js';
 
 export interface SmallCNNOptions extends FactoryOptions {
   inChannels?: number;
@@ -27,7 +26,7 @@ export interface SmallCNNOptions extends FactoryOptions {
   dropout?: [number, number];
 }
 
-export class SmallCNN extends Module implements Mixable {
+export class SmallCNN extends TrunkedModel {
   declare conv1: Conv2d;
   declare conv2: Conv2d;
   declare dropout1: Dropout;
@@ -35,8 +34,11 @@ export class SmallCNN extends Module implements Mixable {
   declare fc1: Linear;
   declare fc2: Linear;
   readonly stages = ['input', 'conv1', 'conv2', 'fc1'] as const;
+  readonly numFeatures = 128;
+  private readonly opts: SmallCNNOptions;
   constructor(opts?: SmallCNNOptions) {
     super();
+    this.opts = { ...opts };
     const s = opts?.inputSize ?? 28;
     if (!Number.isInteger(s) || s < 6 || (s - 4) % 2 !== 0) throw new TorchValueError(`smallCNN: inputSize must be an even integer ≥ 6, got ${s}`);
     const f = { dtype: opts?.dtype, device: opts?.device };
@@ -48,14 +50,20 @@ export class SmallCNN extends Module implements Mixable {
     this.registerModule('fc1', new Linear(64 * side * side, 128, f));
     this.registerModule('fc2', new Linear(128, opts?.numClasses ?? 10, f));
   }
-  forward(x: Tensor, opts?: MixOptions): Tensor {
+  forwardHead(features: Tensor): Tensor {
+    return this.fc2.forward(features);
+  }
+  freshCopy(): this {
+    return new (this.constructor as typeof SmallCNN)({ ...this.opts, ...placeOf(this) }) as this;
+  }
+  protected trunk(x: Tensor, opts?: MixOptions): Tensor {
     const at = mixer(this.stages, opts, 'SmallCNN');
     let h = at(0, x);
     h = at(1, F.relu(this.conv1.forward(h)));
     h = at(2, F.maxPool2d(F.relu(this.conv2.forward(h)), 2));
     h = this.dropout1.forward(h).flatten(1);
     h = at(3, F.relu(this.fc1.forward(h)));
-    return this.fc2.forward(this.dropout2.forward(h));
+    return this.dropout2.forward(h);
   }
 }
 

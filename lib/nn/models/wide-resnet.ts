@@ -24,7 +24,7 @@ import { BatchNorm2d } from '../layers/batchnorm.js';
 import { LeakyReLU } from '../layers/activation.js';
 import { Sequential } from '../layers/container.js';
 import { kaimingNormal_, xavierNormal_, zeros_, ones_ } from '../init.js';
-import { mixer, type Mixable, type MixOptions } from './mixing.js';
+import { mixer, placeOf, TrunkedModel, type MixOptions } from './mixing.js';
 
 export class WideBasicBlock extends Module {
   declare bn1: BatchNorm2d;
@@ -85,7 +85,7 @@ export interface WideResNetOptions extends FactoryOptions {
   bnMomentum?: number;
 }
 
-export class WideResNet extends Module implements Mixable {
+export class WideResNet extends TrunkedModel {
   declare conv1: Conv2d;
   declare block1: WideNetworkBlock;
   declare block2: WideNetworkBlock;
@@ -95,8 +95,10 @@ export class WideResNet extends Module implements Mixable {
   declare fc: Linear;
   readonly stages = ['input', 'block1', 'block2', 'block3'] as const;
   readonly channels: number;
+  private readonly opts: WideResNetOptions;
   constructor(opts?: WideResNetOptions) {
     super();
+    this.opts = { ...opts };
     const depth = opts?.depth ?? 28;
     const k = opts?.width ?? 2;
     if (!Number.isInteger(depth) || depth < 10 || (depth - 4) % 6 !== 0) throw new TorchValueError(`wideResNet: depth must be 6n + 4 (e.g. 28), got ${depth}`);
@@ -125,7 +127,16 @@ export class WideResNet extends Module implements Mixable {
       }
     }
   }
-  forward(x: Tensor, opts?: MixOptions): Tensor {
+  get numFeatures(): number {
+    return this.channels;
+  }
+  forwardHead(features: Tensor): Tensor {
+    return this.fc.forward(features);
+  }
+  freshCopy(): this {
+    return new (this.constructor as typeof WideResNet)({ ...this.opts, ...placeOf(this) }) as this;
+  }
+  protected trunk(x: Tensor, opts?: MixOptions): Tensor {
     const at = mixer(this.stages, opts, 'WideResNet');
     let h = at(0, x);
     h = this.conv1.forward(h);
@@ -133,8 +144,7 @@ export class WideResNet extends Module implements Mixable {
     h = at(2, this.block2.forward(h));
     h = at(3, this.block3.forward(h));
     h = this.relu.forward(this.bn1.forward(h));
-    h = F.adaptiveAvgPool2d(h, 1).flatten(1);
-    return this.fc.forward(h);
+    return F.adaptiveAvgPool2d(h, 1).flatten(1);
   }
 }
 
