@@ -21,11 +21,18 @@ void registerRandom(Instance& inst, Napi::Env env) {
   DEF("multinomial", return c.ret(at::multinomial(T(0), c.i64(1), c.b(2)));)
   // Gamma(concentration, 1) per element; differentiable w.r.t. the concentration.
   DEF("standardGamma", return c.ret(at::_standard_gamma(T(0)));)
-  // Beta(c1, c0) = X/(X+Y), X ~ Gamma(c1), Y ~ Gamma(c0), in one call (mixup draws it every step).
-  // The clamp keeps the ratio finite when both gammas underflow for tiny concentrations.
+  // Beta(a, b) for same-shape concentrations, in one call (mixup draws it every step). Without gradients: torch.distributions.Beta's own
+  // draw, a Dirichlet over stack([a, b], -1) (gammas in double, normalised, cast), so λ streams equal
+  // PyTorch's bit for bit. With gradients (rsample): the reparameterised ratio of two Gamma draws,
+  // since _sample_dirichlet has no derivative in ATen (PyTorch adds one in Python); the clamp keeps
+  // the ratio finite when both gammas underflow for tiny concentrations.
   DEF("betaSample", {
-    at::Tensor x = at::_standard_gamma(T(0));
-    at::Tensor y = at::_standard_gamma(T(1));
+    at::Tensor& a = T(0);
+    at::Tensor& b = T(1);
+    if (!(at::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad())))
+      return c.ret(at::_sample_dirichlet(at::stack({a, b}, -1)).select(-1, 0));
+    at::Tensor x = at::_standard_gamma(a);
+    at::Tensor y = at::_standard_gamma(b);
     return c.ret(x / (x + y).clamp_min(1e-30));
   })
   // The default CPU generator's state as a uint8 tensor, and back: what a checkpoint needs to

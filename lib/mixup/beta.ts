@@ -14,8 +14,8 @@ export interface DrawOptions {
 }
 
 /**
- * `shape` draws of λ ~ Beta(α, α) on the device, through torch.distributions.Beta (two Gamma
- * samples, one native call). α ≤ 0 means no mixing: λ = 1.
+ * `shape` draws of λ ~ Beta(α, α) on the device, through torch.distributions.Beta (one native
+ * call; the same values as PyTorch's Beta after the same seed). α ≤ 0 means no mixing: λ = 1.
  */
 export function sampleBeta(alpha: number, shape: readonly number[], opts?: DrawOptions): Tensor {
   const dtype = opts?.dtype ?? 'float32';

@@ -103,8 +103,10 @@ export class Gamma {
 }
 
 /**
- * Beta(α, β) as X/(X+Y) with X ~ Gamma(α), Y ~ Gamma(β): one native call, on the device, no host
- * sync — what mixup draws every step.
+ * Beta(α, β) in one native call, on the device, no host sync — what mixup draws every step.
+ * sample(): PyTorch's own draw (a Dirichlet over [α, β]), so after the same manualSeed the values
+ * equal torch.distributions.Beta's bit for bit; rsample() with concentrations that require grad:
+ * X/(X+Y) with X ~ Gamma(α), Y ~ Gamma(β), reparameterised (gradients reach α and β).
  */
 export class Beta {
   readonly concentration1: Tensor;

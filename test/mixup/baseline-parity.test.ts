@@ -46,12 +46,15 @@ for method in ['mixup', 'cutmix']:
         _, t = train.apply_method(method, 1.0, None, x, y, 10)
         steps.append([(seen['x'].double() * w).sum().item(), (t.double() * wt).sum().item(), seen['x'][5, 0, 3:9, 10].tolist()])
     out[method] = steps
+torch.manual_seed(3)
+out['beta'] = [torch.distributions.Beta(torch.tensor(0.4), torch.tensor(0.4)).sample((7,)).tolist(),
+               torch.distributions.Beta(torch.tensor(2.0, dtype=torch.float64), torch.tensor(0.5, dtype=torch.float64)).sample((3,)).tolist()]
 print(json.dumps(out))
 `;
 
 describe.skipIf(skip !== '')('same seed, same draws as the PyTorch baseline (skipped without a matching .venv torch)', () => {
-  it('input mixup and CutMix: identical mixed inputs and targets for three steps', () => {
-    const want = JSON.parse(execFileSync(py, ['-c', PY], { encoding: 'utf8' })) as Record<string, [number, number, number[]][]>;
+  it('input mixup and CutMix: identical mixed inputs and targets for three steps; Beta draws equal PyTorch’s', () => {
+    const want = JSON.parse(execFileSync(py, ['-c', PY], { encoding: 'utf8' })) as Record<string, [number, number, number[]][]> & { beta: number[][] };
     torch.manualSeed(0);
     const x = torch.randn([128, 1, 28, 28]);
     const y = torch.randint(0, 10, [128]);
@@ -62,11 +65,15 @@ describe.skipIf(skip !== '')('same seed, same draws as the PyTorch baseline (ski
       for (let s = 0; s < 3; s++) {
         const r = method.apply({ x, y, numClasses: 10 });
         const [wx, wy, row] = want[name][s];
-        expect(r.input!.double().mul(w).sum().item(), `${name} step ${s}: weighted input sum`).toBeCloseTo(wx, 6);
-        expect(r.target.double().mul(wt).sum().item(), `${name} step ${s}: weighted target sum`).toBeCloseTo(wy, 6);
+        // Bit for bit: the same λ (PyTorch's Beta draw), partners and boxes, the same blend ops.
+        expect(r.input!.double().mul(w).sum().item(), `${name} step ${s}: weighted input sum`).toBe(wx);
+        expect(r.target.double().mul(wt).sum().item(), `${name} step ${s}: weighted target sum`).toBe(wy);
         expect(Array.from(r.input!.select(0, 5).select(0, 0).select(1, 10).narrow(0, 3, 6).toArray() as Float32Array)).toEqual(row.map(Math.fround));
       }
     }
+    torch.manualSeed(3);
+    expect(Array.from(new torch.distributions.Beta(0.4, 0.4).sample([7]).toArray() as Float32Array)).toEqual(want.beta[0].map(Math.fround));
+    expect(Array.from(new torch.distributions.Beta(2, 0.5, { dtype: 'float64' }).sample([3]).toArray() as Float64Array)).toEqual(want.beta[1]);
   });
 });
 
