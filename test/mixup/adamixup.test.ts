@@ -181,6 +181,31 @@ describe('mixup.adamixup: one step', () => {
     }
   });
 
+  it('works with every built-in model that has a trunk (PreActResNet, WideResNet, MLP): one step trains all parts', () => {
+    const cases: [string, () => nn.Module & nn.Trunked, number[]][] = [
+      ['preactResNet18', () => nn.models.preactResNet18({ inChannels: 1, initialChannels: 4 } as never), [4, 1, 12, 12]],
+      ['wideResNet', () => nn.models.wideResNet({ depth: 10, width: 1, inChannels: 1 }), [4, 1, 12, 12]],
+      ['mlp', () => nn.models.mlp([5, 7, 10]), [4, 5]],
+    ];
+    // Partners fixed so that no pair is a sample with itself (that pair would carry no gradient to λ).
+    const sample = { partner: [2, 3, 0, 1] };
+    for (const [name, make, shape] of cases) {
+      torch.manualSeed(1);
+      const model = make();
+      const m = mixup.adamixup({ headInitStd: 0.3, sample });
+      const policy = m.attach(model);
+      const r = m.apply({ x: torch.randn(shape), y: labels([1, 2, 3, 4]), numClasses: 10, model }) as mixup.AdaMixupResult;
+      expect(r.output!.shape, name).toEqual([4, 10]);
+      r.loss(r.output!).backward();
+      const gen = policy.generator.parameters();
+      const withGrad = (ts: Tensor[]) => ts.filter((t) => t.grad !== null && vals(t.grad.abs().max())[0] > 0).length;
+      expect(withGrad(gen), `${name}: generator tensors with gradient`).toBeGreaterThanOrEqual(gen.length / 2);
+      expect(withGrad(policy.generatorHead.parameters()), name).toBe(4);
+      expect(withGrad(policy.discriminatorHead.parameters()), name).toBe(4);
+      expect(withGrad(model.parameters()), name).toBeGreaterThan(model.parameters().length / 2);
+    }
+  });
+
   it('errors: options, attach, apply', () => {
     expect(() => mixup.adamixup({ intrusionWeigth: 1 } as never)).toThrow(/unknown option 'intrusionWeigth'/);
     expect(() => mixup.adamixup({ intrusionWeight: -1 })).toThrow(/intrusionWeight/);
