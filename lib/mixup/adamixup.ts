@@ -26,7 +26,7 @@ import { TorchTypeError, TorchValueError } from '../torch/errors.js';
 import { cat, empty, full, ones, tensor, zeros } from '../torch/creation.js';
 import { rand, randperm } from '../torch/random.js';
 import { noGrad } from '../torch/autograd.js';
-import { keep } from '../torch/memory.js';
+import { keep, tidy } from '../torch/memory.js';
 import { isFloating } from '../torch/types.js';
 import { Module } from '../nn/module.js';
 import { Linear } from '../nn/layers/linear.js';
@@ -190,8 +190,7 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
     },
     epochStats(): AdaMixupStats | undefined {
       if (!sums || !hist) return undefined;
-      const s = Array.from(sums.to('cpu').toArray() as Float64Array);
-      const h = Array.from(hist.to('cpu').toArray() as Float64Array);
+      const { sums: s, hist: h } = method.stateDict()!;
       noGrad(() => {
         sums!.zero_();
         hist!.zero_();
@@ -202,7 +201,8 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
     },
     stateDict() {
       if (!sums || !hist) return undefined;
-      return { sums: Array.from(sums.to('cpu').toArray() as Float64Array), hist: Array.from(hist.to('cpu').toArray() as Float64Array) };
+      const read = (t: Tensor) => tidy(() => Array.from(t.to('cpu').toArray() as Float64Array));
+      return { sums: read(sums), hist: read(hist) };
     },
     loadStateDict(st: unknown) {
       const v = st as { sums?: unknown; hist?: unknown } | undefined;
@@ -212,8 +212,8 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
       const device = policy ? placeOf(policy).device : 'cpu';
       sums?.dispose();
       hist?.dispose();
-      sums = keep(torch64(v.sums as number[], device));
-      hist = keep(torch64(v.hist as number[], device));
+      sums = tidy(() => keep(torch64(v.sums as number[], device)));
+      hist = tidy(() => keep(torch64(v.hist as number[], device)));
     },
     apply(batch: MixBatch): AdaMixupResult | MixResult {
       const B = checkBatch(who, batch);
