@@ -143,11 +143,11 @@ def adamixup_step(model, policy, x, y, num_classes, perm, m1, m2, u, intrusion_w
     lam = alpha + u.to(p.dtype) * delta
 
     lam_x = lam.to(x.dtype).view(h, *([1] * (x.dim() - 1)))
-    x_mix = lam_x * x1 + (1 - lam_x) * x2
+    x_mix = x2.lerp(x1, lam_x)  # = λ·x1 + (1−λ)·x2, with torchmix's op (so lockstep runs agree bit for bit)
     oh1 = F.one_hot(y1, num_classes).to(x.dtype)
     oh2 = F.one_hot(y2, num_classes).to(x.dtype)
     lam_y = lam.to(x.dtype).unsqueeze(1)
-    y_mix = lam_y * oh1 + (1 - lam_y) * oh2
+    y_mix = oh2.lerp(oh1, lam_y)
 
     logits = model(torch.cat([x_mix, x1]))
     mix_loss = F.cross_entropy(logits, torch.cat([y_mix, oh1]))
