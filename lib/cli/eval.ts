@@ -4,7 +4,7 @@ import { torch, data } from '../index.js';
 import { UsageError, parseFlags } from './args.js';
 import { resolveConfig, flagsToConfig, DATASETS } from './config.js';
 import { loadSplit, buildModel, loaderOptions, checkDevice, locateRun, loadWeights } from './build.js';
-import { evaluateModel } from './evaluate.js';
+import { evaluateModel } from '../train/metrics.js';
 import type { IO } from './io.js';
 
 export const EVAL_HELP = `Usage: torchmix eval --checkpoint RUN_DIR|FILE [flags]

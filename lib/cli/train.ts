@@ -8,7 +8,7 @@ import type { Module } from '../nn/module.js';
 import { UsageError, parseFlags } from './args.js';
 import { TRAIN_FLAGS, resolveConfig, readConfigFile, flagsToConfig, isToy, type Layer, type TrainConfig } from './config.js';
 import { buildMethod, loadSplit, buildModel, buildOptimizer, buildScheduler, loaderOptions, checkDevice } from './build.js';
-import { evaluateModel } from './evaluate.js';
+import { evaluateModel } from '../train/metrics.js';
 import type { IO } from './io.js';
 import { writeFileAtomic } from '../torch/serialize.js';
 

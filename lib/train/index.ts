@@ -1,9 +1,9 @@
 // The training loop: import { train } from 'torchmix'; new train.Trainer({ … }).fit().
 export {
   Trainer, bestEpoch, makeHistory,
-  type TrainerOptions, type History, type Results, type EvalResult, type SchedulerLike, type StepLog, type EpochRecord,
+  type TrainerOptions, type History, type Results, type SchedulerLike, type StepLog, type EpochRecord,
 } from './trainer.js';
-export { ece, eceFromLogits, calibrationSums, accuracy } from './metrics.js';
+export { ece, eceFromLogits, calibrationSums, accuracy, evaluateModel, type EvalResult } from './metrics.js';
 export {
   CheckpointError, readCheckpoint, writeCheckpoint, loadModelWeights, checkModelFits, checkpointJsonPath, writeFileAtomic,
   CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta,

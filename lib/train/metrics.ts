@@ -6,7 +6,9 @@
 // The second form is what makes it cheap to accumulate over batches: one [B] vector of per-bin
 // sums of (conf − correct), added on the device batch after batch and read once at the end.
 import * as torch from '../torch/index.js';
-import { softmax } from '../nn/functional.js';
+import { softmax, crossEntropy } from '../nn/functional.js';
+import type { Module } from '../nn/module.js';
+import type { DataLoader } from '../data/loader.js';
 
 type Tensor = torch.Tensor;
 
@@ -58,4 +60,42 @@ export function eceFromLogits(logits: Tensor, labels: Tensor, nBins = 15): numbe
 export function accuracy(scores: Tensor, labels: Tensor): number {
   checkProbs(scores, labels, 'accuracy()');
   return torch.tidy(() => scores.argmax({ dim: 1 }).eq(labels).float().mean().item() as number);
+}
+
+/** Loss (mean cross-entropy on the hard labels), top-1 accuracy, ECE and sample count of a model over a loader. */
+export interface EvalResult {
+  loss: number;
+  acc: number;
+  ece: number;
+  n: number;
+}
+
+/**
+ * Evaluates `model` over `loader` in eval mode without gradients (restoring its mode after):
+ * loss, correct count and calibration sums accumulate on the device; one host read at the end.
+ */
+export function evaluateModel(model: Module, loader: DataLoader, nBins = 15): EvalResult {
+  checkBins(nBins, 'evaluateModel()');
+  const wasTraining = model.training;
+  const device = loader.device;
+  const sums = torch.tidy(() => torch.keep(torch.zeros([nBins + 2], { dtype: 'float64', device })));
+  let n = 0;
+  try {
+    model.eval();
+    torch.noGrad(() =>
+      loader.forEach((b) => {
+        const logits = model.forward(b.x) as Tensor;
+        const loss = crossEntropy(logits, b.y, { reduction: 'sum' }).double().reshape([1]);
+        const correct = logits.argmax({ dim: 1 }).eq(b.y).double().sum().reshape([1]);
+        sums.add_(torch.cat([loss, correct, calibrationSums(softmax(logits.float(), 1), b.y, nBins).double()]));
+        n += b.y.shape[0];
+      }),
+    );
+    const s = torch.tidy(() => Array.from(sums.to('cpu').toArray() as Float64Array));
+    const m = Math.max(1, n);
+    return { loss: s[0] / m, acc: s[1] / m, ece: s.slice(2).reduce((a, v) => a + Math.abs(v), 0) / m, n };
+  } finally {
+    sums.dispose();
+    model.train(wasTraining);
+  }
 }

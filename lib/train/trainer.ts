@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as torch from '../torch/index.js';
 import { Module } from '../nn/module.js';
-import { crossEntropy, softmax } from '../nn/functional.js';
+import { evaluateModel, type EvalResult } from './metrics.js';
 import { Optimizer, type OptimizerStateDict, type ParamState } from '../optim/optimizers.js';
 import { DataLoader } from '../data/loader.js';
 import { none } from '../mixup/none.js';
@@ -108,18 +108,11 @@ export interface Results {
   secondsPerEpoch: number;
 }
 
-export interface EvalResult {
-  loss: number;
-  acc: number;
-  ece: number;
-}
-
 const OPTION_KEYS = new Set([
   'model', 'optimizer', 'scheduler', 'schedulerStep', 'method', 'train', 'val', 'numClasses', 'epochs', 'outDir', 'config',
   'logEvery', 'progress', 'resume', 'signal', 'handleSigint', 'onEpoch', 'onLog',
 ]);
 const YIELD_MS = 15;
-const ECE_BINS = 15;
 
 const terr = (m: string) => new torch.TorchTypeError(`Trainer: ${m}`);
 const verr = (m: string) => new torch.TorchValueError(`Trainer: ${m}`);
@@ -276,38 +269,7 @@ export class Trainer {
   /** Loss (mean cross-entropy on the hard labels), top-1 accuracy and ECE (15 bins) over a loader, in eval mode without gradients. */
   evaluate(loader: DataLoader): EvalResult {
     if (!(loader instanceof DataLoader)) throw terr('evaluate(loader): expected a data.DataLoader');
-    const model = this.model;
-    const wasTraining = model.training;
-    const device = loader.device;
-    const sums = torch.tidy(() => ({
-      loss: torch.keep(torch.zeros([], { dtype: 'float64', device })),
-      correct: torch.keep(torch.zeros([], { dtype: 'float64', device })),
-      bins: torch.keep(torch.zeros([ECE_BINS], { dtype: 'float64', device })),
-    }));
-    let n = 0;
-    try {
-      model.eval();
-      torch.noGrad(() =>
-        loader.forEach((b) => {
-          const logits = model.forward(b.x) as Tensor;
-          sums.loss.add_(crossEntropy(logits, b.y, { reduction: 'sum' }).double());
-          const probs = softmax(logits.float(), 1);
-          const { values: conf, indices: pred } = probs.max({ dim: 1 });
-          const correct = pred.eq(b.y).float();
-          sums.correct.add_(correct.sum().double());
-          const bin = conf.mul(ECE_BINS).ceil().sub(1).clamp({ min: 0, max: ECE_BINS - 1 }).long();
-          sums.bins.add_(torch.zeros([ECE_BINS], { device }).scatterAdd(0, bin, conf.sub(correct)).double());
-          n += b.y.shape[0];
-        }),
-      );
-      const [loss, correct, diff] = torch.tidy(() =>
-        Array.from(torch.stack([sums.loss, sums.correct, sums.bins.abs().sum()]).toArray() as Float64Array),
-      );
-      return { loss: loss / n, acc: correct / n, ece: diff / n };
-    } finally {
-      torch.dispose(sums);
-      model.train(wasTraining);
-    }
+    return evaluateModel(this.model, loader);
   }
 
   /** Trains (or resumes and continues) to `epochs`; resolves with the history. */
