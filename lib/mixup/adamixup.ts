@@ -23,13 +23,13 @@
 // Evaluation uses the classifier alone.
 import { Tensor } from '../torch/tensor.js';
 import { TorchTypeError, TorchValueError } from '../torch/errors.js';
-import { cat, empty, full, ones, tensor, zeros } from '../torch/creation.js';
+import { cat, empty, full, ones, stack, tensor, zeros } from '../torch/creation.js';
 import { rand, randperm } from '../torch/random.js';
 import { noGrad } from '../torch/autograd.js';
 import { keep, tidy } from '../torch/memory.js';
 import { isFloating } from '../torch/types.js';
 import { Module } from '../nn/module.js';
-import { Linear } from '../nn/layers/linear.js';
+import { Linear, checkPositiveInt } from '../nn/layers/linear.js';
 import { Sequential } from '../nn/layers/container.js';
 import { crossEntropy, softmax } from '../nn/functional.js';
 import { normal_, zeros_, truncNormal_ } from '../nn/init.js';
@@ -142,13 +142,7 @@ export interface AdaMixupStats {
   intrusionLoss: number;
 }
 
-function torch64(values: number[], device: string): Tensor {
-  return tensor(Float64Array.from(values)).to(device);
-}
-
-function checkPosInt(who: string, name: string, v: unknown): void {
-  if (!Number.isInteger(v) || (v as number) < 1) throw new TorchValueError(`${who}: option '${name}' must be a positive integer, got ${JSON.stringify(v)}`);
-}
+const checkPosInt = (who: string, name: string, v: unknown) => checkPositiveInt(v, `${who}: option '${name}'`);
 
 export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
   const who = 'mixup.adamixup';
@@ -164,7 +158,7 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
   let policy: AdaMixupPolicy | undefined;
   let owner: Module | undefined;
   let policyDevice = '';
-  // On-device sums since the last epochStats(): [α, Δ, λ, discriminator correct, discriminator rows, pairs, intrusion loss · rows].
+  // On-device sums since the last epochStats(): [α, Δ, λ, discriminator correct, intrusion loss · rows, discriminator rows, pairs].
   let sums: Tensor | undefined;
   let hist: Tensor | undefined;
 
@@ -195,9 +189,9 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
         sums!.zero_();
         hist!.zero_();
       });
-      const pairs = s[5];
+      const [alphaSum, deltaSum, lamSum, correct, intrusionSum, rows, pairs] = s;
       if (pairs === 0) return undefined;
-      return { alphaMean: s[0] / pairs, deltaMean: s[1] / pairs, lamMean: s[2] / pairs, lamHist: h, discAcc: s[3] / s[4], intrusionLoss: s[6] / s[4] };
+      return { alphaMean: alphaSum / pairs, deltaMean: deltaSum / pairs, lamMean: lamSum / pairs, lamHist: h, discAcc: correct / rows, intrusionLoss: intrusionSum / rows };
     },
     stateDict() {
       if (!sums || !hist) return undefined;
@@ -212,8 +206,8 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
       const device = policy ? placeOf(policy).device : 'cpu';
       sums?.dispose();
       hist?.dispose();
-      sums = tidy(() => keep(torch64(v.sums as number[], device)));
-      hist = tidy(() => keep(torch64(v.hist as number[], device)));
+      sums = keep(tensor(Float64Array.from(v.sums as number[]), { device }));
+      hist = keep(tensor(Float64Array.from(v.hist as number[]), { device }));
     },
     apply(batch: MixBatch): AdaMixupResult | MixResult {
       const B = checkBatch(who, batch);
@@ -275,9 +269,9 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
         const l = lam.detach().to('float64');
         const rows = B + h;
         sums.add_(cat([
-          alpha.detach().to('float64').sum().reshape([1]), delta.detach().to('float64').sum().reshape([1]), l.sum().reshape([1]),
-          discAcc.mul(rows).reshape([1]), full([1], rows, { dtype: 'float64', device }), full([1], h, { dtype: 'float64', device }),
-          intrusionLoss.detach().to('float64').mul(rows).reshape([1]),
+          stack([alpha, delta, lam]).detach().to('float64').sum({ dim: 1 }),
+          stack([discAcc, intrusionLoss.detach().to('float64')]).mul(rows),
+          full([1], rows, { dtype: 'float64', device }), full([1], h, { dtype: 'float64', device }), // device fills: no host→device copy
         ], 0));
         const bin = l.mul(o.histogramBins).floor().clamp({ min: 0, max: o.histogramBins - 1 }).long();
         hist!.add_(zeros([o.histogramBins], { dtype: 'float64', device }).scatterAdd(0, bin, ones([h], { dtype: 'float64', device })));

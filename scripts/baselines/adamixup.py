@@ -60,7 +60,6 @@ pairs), lamHist (20 counts of λ, bin min(floor(20λ), 19)), discAcc (intrusion-
 over the epoch's discriminator rows)}.
 """
 import argparse
-import json
 import math
 import os
 import sys
@@ -164,7 +163,7 @@ def adamixup_step(model, policy, x, y, num_classes, perm, m1, m2, u, intrusion_w
 
 
 def main():
-    from train import add_recipe_args, epoch_permutation, evaluate, finish, load_data, loaded_line, recipe_config, write_results  # the recipe's own helpers
+    from train import add_recipe_args, end_epoch, epoch_permutation, finish, load_data, loaded_line, recipe_config, write_results  # the recipe's own helpers
 
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     add_recipe_args(p)
@@ -227,13 +226,9 @@ def main():
             samples += B
             pairs += h
         seconds = time.perf_counter() - t
-        rec = {'epoch': epoch, 'trainLoss': float(loss_sum) / samples, 'lr': lr0, 'seconds': seconds, 'imagesPerSecond': samples / seconds}
-        rec['valLoss'], rec['valAcc'], rec['valEce'] = evaluate(net, test_x, test_y)
-        rec['method'] = {'alphaMean': float(alpha_sum) / pairs, 'deltaMean': float(delta_sum) / pairs, 'lamMean': float(lam_sum) / pairs,
-                         'lamHist': lam_hist.tolist(), 'discAcc': float(disc_correct) / disc_rows}
-        sched.step()
-        history.append(rec)
-        print(json.dumps(rec), flush=True)
+        stats = {'alphaMean': float(alpha_sum) / pairs, 'deltaMean': float(delta_sum) / pairs, 'lamMean': float(lam_sum) / pairs,
+                 'lamHist': lam_hist.tolist(), 'discAcc': float(disc_correct) / disc_rows}
+        end_epoch(history, sched, net, test_x, test_y, epoch, lr0, loss_sum, samples, seconds, method=stats)
 
     write_results(out, config, history)
 

@@ -159,6 +159,16 @@ def evaluate(net, images, labels, batch=1000):
     return float(loss) / n, float(correct) / n, float(bins.abs().sum()) / n
 
 
+def end_epoch(history, sched, net, test_x, test_y, epoch, lr0, loss_sum, samples, seconds, **extra):
+    """The epoch's record (torchmix's EpochRecord keys) after validation, appended and printed; then the scheduler step."""
+    rec = {'epoch': epoch, 'trainLoss': float(loss_sum) / samples, 'lr': lr0, 'seconds': seconds, 'imagesPerSecond': samples / seconds}
+    rec['valLoss'], rec['valAcc'], rec['valEce'] = evaluate(net, test_x, test_y)
+    rec.update(extra)
+    sched.step()
+    history.append(rec)
+    print(json.dumps(rec), flush=True)
+
+
 def write_results(out, config, history):
     """results.json in torchmix's format (Trainer.writeResults), and the one-line summary on stderr."""
     best = None
@@ -277,12 +287,7 @@ def main():
             opt.step()
             loss_sum += loss.detach().double() * y.shape[0]
             samples += y.shape[0]
-        seconds = time.perf_counter() - t
-        rec = {'epoch': epoch, 'trainLoss': float(loss_sum) / samples, 'lr': lr0, 'seconds': seconds, 'imagesPerSecond': samples / seconds}
-        rec['valLoss'], rec['valAcc'], rec['valEce'] = evaluate(net, test_x, test_y)
-        sched.step()
-        history.append(rec)
-        print(json.dumps(rec), flush=True)
+        end_epoch(history, sched, net, test_x, test_y, epoch, lr0, loss_sum, samples, time.perf_counter() - t)
 
     write_results(out, config, history)
 
