@@ -1,7 +1,8 @@
 // Trainer checkpoints: a pair of files, written atomically.
 //
-//   checkpoint.safetensors  every tensor: model/<key>, optimizer/<param index>/<buffer>, rng (the CPU
-//                           generator state), lossSum (a partial epoch's loss sum);
+//   checkpoint.safetensors  every tensor: model/<key>, optimizer/<param index>/<buffer>, method/<key>,
+//                           plugin/<name>/<key>, rng (the CPU generator state), lossSum (a partial
+//                           epoch's loss sum);
 //                           "__metadata__": { torchmix_checkpoint: <id> }
 //   checkpoint.json         everything else (CheckpointMeta), with the same id and the tensor file's name.
 //
@@ -40,6 +41,8 @@ export interface EpochRecord {
   valEce?: number;
   /** The method's per-epoch statistics (AdaMixup: alphaMean, deltaMean, lamMean, lamHist, discAcc, intrusionLoss). */
   method?: Record<string, unknown>;
+  /** Plug-ins' scores of the validation set, `${key}ValLoss` / `${key}ValAcc` / `${key}ValEce` (EMA: emaValAcc …). */
+  [metric: string]: number | Record<string, unknown> | undefined;
 }
 
 /** checkpoint.json. */
@@ -76,6 +79,10 @@ export interface CheckpointMeta {
   /** keys: the state-dict keys of method.module (tensors method/<key>), for methods with parameters. */
   method?: { name: string; options: unknown; state?: unknown; keys?: string[] };
   history: EpochRecord[];
+  /** Extra data streams (Trainer option loaders): each one's loader epoch of its current pass and the batches taken from it. */
+  streams?: Record<string, { epoch: number; step: number }>;
+  /** Plug-ins' state by name: JSON values, and the keys of their tensors (plugin/<name>/<key>). */
+  plugins?: Record<string, { values?: unknown; keys: string[] }>;
   config?: Record<string, unknown>;
   libtorch?: string;
 }

@@ -2,6 +2,7 @@
 // epoch. The bar goes to stderr; the per-epoch lines to stdout.
 import cliProgress from 'cli-progress';
 import type { EpochRecord } from './checkpoint.js';
+import type { Plugin } from './events.js';
 
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
 
@@ -22,6 +23,7 @@ export function formatEpoch(r: EpochRecord, epochs: number): string {
   if (r.valLoss !== undefined) parts.push(`val_loss ${r.valLoss.toFixed(4)}`);
   if (r.valAcc !== undefined) parts.push(`val_acc ${pct(r.valAcc)}`);
   if (r.valEce !== undefined) parts.push(`ece ${r.valEce.toFixed(4)}`);
+  if (typeof r.emaValAcc === 'number') parts.push(`ema_val_acc ${pct(r.emaValAcc)}`);
   parts.push(`lr ${r.lr.toPrecision(3)}`, `${r.seconds.toFixed(1)}s`, `${Math.round(r.imagesPerSecond)} img/s`);
   const m = r.method as { alphaMean?: number; deltaMean?: number; discAcc?: number } | undefined;
   if (m && typeof m.alphaMean === 'number' && typeof m.deltaMean === 'number')
@@ -93,4 +95,17 @@ export function makeProgress(mode: ProgressMode): Progress {
   if (mode === 'bar') return new BarProgress();
   if (mode === 'lines') return new LineProgress();
   return new NoProgress();
+}
+
+/** The progress output as a plug-in. */
+export function progressBar(mode: ProgressMode): Plugin {
+  const out = makeProgress(mode);
+  return {
+    name: 'progress',
+    epochStart: (s) => out.startEpoch(s.epoch, s.trainer.epochs, s.batchesPerEpoch, s.step),
+    stepEnd: (s) => out.step(s.step, s.samples / s.seconds, s.loss),
+    epochEnd: (s) => out.endEpoch(s.record!, s.trainer.epochs),
+    message: (_s, line) => out.message(line),
+    fitEnd: () => out.stop(),
+  };
 }
