@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import YAML from 'yaml';
 import { UsageError, didYouMean } from './args.js';
+import { PLUGIN_FLAGS } from './plugins.js';
 
 export const DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'moons', 'spirals', 'blobs'] as const;
 export const TOY_DATASETS = ['moons', 'spirals', 'blobs'] as const;
@@ -43,6 +44,7 @@ export const TRAIN_FLAGS: Record<string, { key: string; kind: Kind; help: string
   out: { key: 'out', kind: 'string', help: 'run folder (default runs/<dataset>-<method>-<timestamp>)' },
   resume: { key: 'resume', kind: 'boolean', help: "continue the run in --out from its checkpoint (its saved config is the base)" },
   progress: { key: 'progress', kind: 'string', help: `${PROGRESS.join('|')} (default auto: a bar on a TTY, lines otherwise)` },
+  ...PLUGIN_FLAGS,
 };
 const KEY_TO_FLAG: Record<string, string> = Object.fromEntries(Object.entries(TRAIN_FLAGS).map(([f, s]) => [s.key, f]));
 
@@ -83,6 +85,8 @@ export const trainConfigSchema = z.strictObject({
   toy: z
     .strictObject({ n: posInt.optional(), nTest: posInt.optional(), noise: nonNeg.optional() }, msg('expected { n, nTest, noise }'))
     .optional(),
+  // The plug-ins' flags (lib/cli/plugins.ts): ema, earlyStop, monitor, clipGrad.
+  ...(Object.fromEntries(Object.values(PLUGIN_FLAGS).map((f) => [f.key, f.schema])) as Record<'ema' | 'earlyStop' | 'monitor' | 'clipGrad', z.ZodOptional<z.ZodType>>),
 });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 const CONFIG_KEYS = Object.keys(trainConfigSchema.shape);
@@ -213,6 +217,9 @@ export function resolveConfig(layers: Layer[], now?: Date): TrainConfig {
     throw new UsageError(`${where('momentum')}: the ${c.optimizer} optimizer has no momentum (use sgd or rmsprop)`);
   if (c.schedule === 'onecycle' && c.warmupEpochs > 0) throw new UsageError(`${where('warmupEpochs')}: onecycle has its own warmup; leave warmup at 0`);
   if (c.warmupEpochs >= c.epochs && c.warmupEpochs > 0) throw new UsageError(`${where('warmupEpochs')}: must be less than the epochs (${c.epochs}), got ${c.warmupEpochs}`);
+  const cr = c as Record<string, unknown>;
+  for (const f of Object.values(PLUGIN_FLAGS))
+    if (f.needs && cr[f.key] !== undefined && cr[f.needs] === undefined) throw new UsageError(`${where(f.key)}: only applies with ${flagOf(f.needs)}`);
   return c;
 }
 

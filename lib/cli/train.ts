@@ -9,6 +9,8 @@ import { UsageError, parseFlags } from './args.js';
 import { TRAIN_FLAGS, resolveConfig, readConfigFile, flagsToConfig, isToy, type Layer, type TrainConfig } from './config.js';
 import { buildMethod, loadSplit, buildModel, buildOptimizer, buildScheduler, loaderOptions, checkDevice } from './build.js';
 import { evaluateModel } from '../train/metrics.js';
+import { pluginsFromConfig } from './plugins.js';
+import type * as Plugins from '../train/plugins.js';
 import type { IO } from './io.js';
 import { writeFileAtomic } from '../torch/serialize.js';
 
@@ -41,6 +43,7 @@ interface EpochRecord {
   valLoss?: number;
   valAcc?: number;
   valEce?: number;
+  [metric: string]: unknown;
 }
 interface History {
   epochs: EpochRecord[];
@@ -48,12 +51,15 @@ interface History {
   last?: unknown;
   interrupted: boolean;
   secondsPerEpoch: number;
+  stopped?: { epoch: number; by: string; reason: string };
 }
+type Metrics = { loss: number; acc: number; ece: number };
 interface TrainerLike {
   fit(): Promise<History>;
-  evaluate(loader: DataLoaderT): { loss: number; acc: number; ece: number } | Promise<{ loss: number; acc: number; ece: number }>;
+  /** The model's metrics, plus the plug-ins' (EMA: .ema). */
+  evaluate(loader: DataLoaderT): Metrics & Record<string, unknown>;
 }
-type TrainModule = { Trainer: new (opts: Record<string, unknown>) => TrainerLike };
+type TrainModule = { Trainer: new (opts: Record<string, unknown>) => TrainerLike; plugins: typeof Plugins };
 
 async function loadTrainer(): Promise<TrainModule> {
   const spec = '../train/index.js';
@@ -150,8 +156,9 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
       `${methodName}${cfg.alpha !== undefined ? ` α=${cfg.alpha}` : ''}, ${cfg.optimizer} lr=${cfg.lr}, ${cfg.schedule} schedule, ${cfg.epochs} epoch${cfg.epochs === 1 ? "" : "s"}\n`,
   );
 
-  const { Trainer } = await loadTrainer();
+  const { Trainer, plugins } = await loadTrainer();
   const trainer = new Trainer({
+    plugins: pluginsFromConfig(cfg, plugins),
     model,
     optimizer,
     scheduler,
@@ -171,8 +178,8 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   const history = await trainer.fit();
 
   const resultsFile = path.join(out, 'results.json');
-  let testMetrics: { loss: number; acc: number; ece: number } | undefined;
-  if (valSet) testMetrics = await trainer.evaluate(testLoader);
+  let testMetrics: (Metrics & Record<string, unknown>) | undefined;
+  if (valSet) testMetrics = trainer.evaluate(testLoader);
   const { writeReport, decisionBoundarySvg, DECISION_BOUNDARY_FILE, readRun } = await import('../report/index.js');
   if (isToy(cfg.dataset)) {
     const svg = await decisionBoundarySvg(model, trainSet, { title: `${methodName}${cfg.alpha !== undefined ? ` (α=${cfg.alpha})` : ''} on ${cfg.dataset}` });
@@ -191,10 +198,18 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   const best = run?.best ?? history.epochs.reduce<{ acc?: number; epoch?: number }>((b, e) => (e.valAcc !== undefined && (b.acc === undefined || e.valAcc > b.acc) ? { acc: e.valAcc, epoch: e.epoch } : b), {});
   const what = valSet ? 'validation' : 'test';
   if (history.interrupted) io.out(`interrupted after ${history.epochs.length} epoch(s); continue with: torchmix train --resume --out ${out}\n`);
+  if (history.stopped) io.out(`stopped after epoch ${history.stopped.epoch} (${history.stopped.by}): ${history.stopped.reason}\n`);
+  // The plug-ins' scores (EMA: emaValAcc … in the records, .ema in evaluate()'s result).
+  const extras = (r: Record<string, unknown>) => Object.entries(r).filter((kv): kv is [string, Metrics] => typeof kv[1] === 'object' && kv[1] !== null && 'acc' in kv[1]);
   if (last) {
     io.out(`${what} accuracy: ${pct(last.valAcc)} (best ${pct(best.acc)}${best.epoch !== undefined ? ` at epoch ${best.epoch}` : ''}), loss ${last.valLoss?.toFixed(4) ?? '–'}, ECE ${pct(last.valEce)}\n`);
+    for (const k of Object.keys(last).filter((k) => /^[a-z]\w*ValAcc$/.test(k) && k !== 'valAcc').map((k) => k.slice(0, -6)))
+      io.out(`${what} accuracy (${k}): ${pct(last[`${k}ValAcc`] as number)}, loss ${(last[`${k}ValLoss`] as number).toFixed(4)}, ECE ${pct(last[`${k}ValEce`] as number)}\n`);
   }
-  if (testMetrics) io.out(`test accuracy: ${pct(testMetrics.acc)}, loss ${testMetrics.loss.toFixed(4)}, ECE ${pct(testMetrics.ece)}\n`);
+  if (testMetrics) {
+    io.out(`test accuracy: ${pct(testMetrics.acc)}, loss ${testMetrics.loss.toFixed(4)}, ECE ${pct(testMetrics.ece)}\n`);
+    for (const [k, m] of extras(testMetrics)) io.out(`test accuracy (${k}): ${pct(m.acc)}, loss ${m.loss.toFixed(4)}, ECE ${pct(m.ece)}\n`);
+  }
   if (!last && !testMetrics) {
     const ev = evaluateModel(model, testLoader);
     io.out(`test accuracy: ${pct(ev.acc)}, loss ${ev.loss.toFixed(4)}, ECE ${pct(ev.ece)}\n`);

@@ -28,6 +28,9 @@ export interface EpochRow {
   valLoss?: number;
   valAcc?: number;
   valEce?: number;
+  /** The EMA model's validation loss and accuracy (--ema). */
+  emaValLoss?: number;
+  emaValAcc?: number;
   /** AdaMixup's learned policy this epoch: mean α, mean Δ, mean λ, λ histogram over [0, 1], discriminator accuracy. */
   policy?: { alphaMean: number; deltaMean: number; lamMean?: number; lamHist?: number[]; discAcc?: number };
 }
@@ -77,6 +80,8 @@ function epochRow(e: Record<string, unknown>, i: number): EpochRow {
     valLoss: num(e.valLoss) ?? num(e.testLoss),
     valAcc: num(e.valAcc) ?? num(e.testAcc),
     valEce: num(e.valEce) ?? num(e.testEce),
+    emaValLoss: num(e.emaValLoss),
+    emaValAcc: num(e.emaValAcc),
     policy: policyOf(e.method),
   };
 }
@@ -139,11 +144,11 @@ function series(rows: EpochRow[], k: keyof EpochRow, name: string, scale = 1): S
 const valName = (run: RunData) => (run.config.valSplit !== undefined ? 'validation' : 'test');
 
 export async function lossChartSvg(run: RunData): Promise<string | undefined> {
-  const pts = [...series(run.epochs, 'trainLoss', 'train'), ...series(run.epochs, 'valLoss', valName(run))];
+  const pts = [...series(run.epochs, 'trainLoss', 'train'), ...series(run.epochs, 'valLoss', valName(run)), ...series(run.epochs, 'emaValLoss', `${valName(run)} (EMA)`)];
   return pts.length ? renderSvg(lineChartSpec(pts, { title: 'Loss per epoch', x: 'epoch', y: 'cross-entropy loss' })) : undefined;
 }
 export async function accuracyChartSvg(run: RunData): Promise<string | undefined> {
-  const pts = series(run.epochs, 'valAcc', `${valName(run)} accuracy`, 100);
+  const pts = [...series(run.epochs, 'valAcc', `${valName(run)} accuracy`, 100), ...series(run.epochs, 'emaValAcc', `${valName(run)} accuracy (EMA)`, 100)];
   return pts.length ? renderSvg(lineChartSpec(pts, { title: 'Accuracy per epoch', x: 'epoch', y: 'accuracy (%)' })) : undefined;
 }
 export async function eceChartSvg(run: RunData): Promise<string | undefined> {
