@@ -5,6 +5,17 @@
 
 namespace tmx {
 
+// A tensor owned by the GC fallback carries one token, the data of a Node-API finalizer on its JS
+// wrapper. The module is built with NAPI_EXPERIMENTAL, so that finalizer runs inside the garbage
+// collection itself (not on a later event-loop turn, which a synchronous training loop never
+// gives): it may only queue the token, and the slot is freed at the next put() (tensor.cc).
+struct TensorTable;
+struct GcToken {
+  TensorTable* table;  // nullptr once the handle was disposed explicitly (or the table is gone)
+  double id;
+  int64_t bytes;  // reported to V8 as external memory while the wrapper lives
+};
+
 struct TensorTable {
   // slot:22 | generation:9 keeps every id below 2^31, a V8 small integer (no heap number per
   // result). The generation guards the native side against a stale id; the JS wrappers already
@@ -14,15 +25,28 @@ struct TensorTable {
   static constexpr uint64_t kGenMask = (uint64_t(1) << 9) - 1;
   std::vector<at::Tensor> slots;
   std::vector<uint32_t> gens;
-  std::vector<int64_t> extBytes;  // bytes reported to V8 for GC-tracked tensors (0 = untracked)
+  std::vector<GcToken*> tokens;  // the GC fallback's token of each slot (nullptr = a scope owns it)
   std::vector<uint32_t> freeSlots;
+  std::vector<GcToken*> collected;  // queued by finalizers during GC, freed by the next put()
   size_t live = 0;
+  size_t gcOwned = 0;  // live handles owned by the GC fallback
 
-  double put(at::Tensor t);
+  TensorTable() = default;
+  TensorTable(const TensorTable&) = delete;
+  ~TensorTable();
+  double put(at::Tensor t) {
+    if (!collected.empty()) freeCollected();
+    return putSlot(std::move(t));
+  }
+  double putSlot(at::Tensor t);
+  void freeCollected();
   // nullptr when the id is stale (disposed) or malformed.
   at::Tensor* find(double id);
   // Returns the bytes that were reported to V8 for this slot (to be subtracted), or -1 if stale.
   int64_t release(double id);
+  // Hands the tensor to the GC fallback: a finalizer on `wrapper` frees it. Returns the bytes to
+  // report to V8 (0 when already tracked).
+  int64_t track(napi_env env, napi_value wrapper, double id);
 };
 
 struct Instance;
