@@ -58,9 +58,9 @@ static void onWrapperCollected(node_api_basic_env env, void* data, void*) {
     delete tok;
     return;
   }
-  int64_t adjusted;
-  if (tok->bytes > 0) napi_adjust_external_memory(env, -tok->bytes, &adjusted);  // allowed during GC
+  tok->table->reportExternal(env, -tok->bytes);  // napi_adjust_external_memory is allowed during GC
   tok->bytes = 0;
+  tok->table->gcFreed++;
   tok->table->collected.push_back(tok);
 }
 
@@ -73,9 +73,18 @@ void TensorTable::freeCollected() {
   }
 }
 
-int64_t TensorTable::track(napi_env env, napi_value wrapper, double id) {
+void TensorTable::reportExternal(node_api_basic_env env, int64_t delta) {
+  extUnreported += delta;
+  if (extUnreported >= kExtBatch || extUnreported <= -kExtBatch) {
+    int64_t total;
+    napi_adjust_external_memory(env, extUnreported, &total);
+    extUnreported = 0;
+  }
+}
+
+void TensorTable::track(napi_env env, napi_value wrapper, double id) {
   uint64_t slot = uint64_t(id) & kSlotMask;
-  if (tokens[slot]) return 0;
+  if (tokens[slot]) return;
   const at::Tensor& t = slots[slot];
   // CPU and CUDA storage alike: V8 then collects when native memory grows, wherever it lives.
   int64_t bytes = t.has_storage() ? int64_t(t.storage().nbytes()) : 0;
@@ -86,7 +95,7 @@ int64_t TensorTable::track(napi_env env, napi_value wrapper, double id) {
   }
   tokens[slot] = tok;
   gcOwned++;
-  return bytes;
+  reportExternal(env, bytes);
 }
 
 TensorTable::~TensorTable() {
@@ -272,7 +281,7 @@ void registerTensor(Instance& inst, Napi::Env env) {
   inst.def(env, "free", [](Ctx& c) -> Napi::Value {
     // Stale ids are ignored: the GC fallback may run after an explicit dispose.
     int64_t bytes = c.inst.table.release(c.num(0));
-    if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(c.env, -bytes);
+    if (bytes > 0) c.inst.table.reportExternal(c.env, -bytes);
     return c.undef();
   });
   inst.def(env, "freeMany", [](Ctx& c) -> Napi::Value {
@@ -289,14 +298,13 @@ void registerTensor(Instance& inst, Napi::Env env) {
       int64_t b = c.inst.table.release(ids[k]);
       if (b > 0) bytes += b;
     }
-    if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(c.env, -bytes);
+    if (bytes > 0) c.inst.table.reportExternal(c.env, -bytes);
     return c.undef();
   });
   inst.def(env, "track", [](Ctx& c) -> Napi::Value {
     // (wrapper, id): the tensor is now owned by the GC fallback. Returns how many are.
     c.t(1);  // a clear error for a disposed handle
-    int64_t bytes = c.inst.table.track(c.env, c.info[0], c.num(1));
-    if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(c.env, bytes);
+    c.inst.table.track(c.env, c.info[0], c.num(1));
     return Napi::Number::New(c.env, double(c.inst.table.gcOwned));
   });
   inst.def(env, "isLive", [](Ctx& c) -> Napi::Value {
@@ -411,6 +419,7 @@ void registerTensor(Instance& inst, Napi::Env env) {
     c.inst.table.freeCollected();
     return Napi::Number::New(c.env, double(c.inst.table.gcOwned));
   });
+  inst.def(env, "gcFreedTensors", [](Ctx& c) -> Napi::Value { return Napi::Number::New(c.env, c.inst.table.gcFreed); });
   inst.def(env, "cpuBytes", [](Ctx& c) -> Napi::Value {
     c.inst.table.freeCollected();
     // Storage bytes of live CPU tensors, each storage counted once (views share storage).

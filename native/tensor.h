@@ -30,6 +30,12 @@ struct TensorTable {
   std::vector<GcToken*> collected;  // queued by finalizers during GC, freed by the next put()
   size_t live = 0;
   size_t gcOwned = 0;  // live handles owned by the GC fallback
+  double gcFreed = 0;  // how many of those the collector has freed so far (a GC-progress signal)
+  // External memory is reported to V8 in batches of kExtBatch bytes: one V8 call per op would cost
+  // more than the op (a 4-float add). V8's view is never off by more than kExtBatch.
+  static constexpr int64_t kExtBatch = int64_t(1) << 20;
+  int64_t extUnreported = 0;
+  void reportExternal(node_api_basic_env env, int64_t delta);
 
   TensorTable() = default;
   TensorTable(const TensorTable&) = delete;
@@ -44,9 +50,9 @@ struct TensorTable {
   at::Tensor* find(double id);
   // Returns the bytes that were reported to V8 for this slot (to be subtracted), or -1 if stale.
   int64_t release(double id);
-  // Hands the tensor to the GC fallback: a finalizer on `wrapper` frees it. Returns the bytes to
-  // report to V8 (0 when already tracked).
-  int64_t track(napi_env env, napi_value wrapper, double id);
+  // Hands the tensor to the GC fallback: a finalizer on `wrapper` frees it, and its bytes count as
+  // V8 external memory until then.
+  void track(napi_env env, napi_value wrapper, double id);
 };
 
 struct Instance;

@@ -19,7 +19,9 @@ export function gcTrack(t: Owned): void {
   if (t._gc || t._id < 0) return;
   const owned: number = N.track(t, t._id);
   t._gc = true;
-  if (owned > warning.threshold && !warning.done) noteCreationSite(owned);
+  if (owned > warning.threshold) {
+    if (!warning.done) watchGrowth(owned);
+  } else if (warning.armedAt >= 0 && owned < warning.threshold / 2) disarm();
 }
 
 export function adopt(t: Owned): void {
@@ -53,18 +55,32 @@ export function releaseScope(scope: Owned[]): void {
 
 // ---- guidance for loops that keep tensors alive ---------------------------------------------------
 // The GC fallback frees what is dropped; what is still referenced (a list of losses with their
-// autograd graphs, a cache) grows. Past `threshold` GC-owned tensors, the next SAMPLES creations
-// record their call site (a stack trace each: only then), and one warning names the commonest.
+// autograd graphs, a cache) grows. Many small dropped tensors can also pile up between two
+// collections, so crossing `threshold` only arms the check: if the collector then frees tensors and
+// the count still stays above threshold/2, the next SAMPLES creations record their call site (a
+// stack trace each: only then) and one warning names the commonest.
 const SAMPLES = 64;
-const warning = { threshold: 50_000, done: false, sites: new Map<string, number>(), seen: 0 };
+const warning = { threshold: 50_000, done: false, armedAt: -1, sites: new Map<string, number>(), seen: 0 };
 
-/** Sets how many live tensors outside any tidy scope trigger the one-time warning (Infinity: never). */
+function disarm(): void {
+  warning.armedAt = -1;
+  warning.sites.clear();
+  warning.seen = 0;
+}
+
+/** Sets how many live tensors outside any tidy scope (that survive collections) trigger the one-time
+ *  warning; Infinity: never. Default 50,000. */
 export function setLiveTensorWarning(threshold: number): void {
   if (!(threshold > 0)) throw new RangeError(`setLiveTensorWarning(threshold): expected a positive number, got ${String(threshold)}`);
   warning.threshold = threshold;
   warning.done = false;
-  warning.sites.clear();
-  warning.seen = 0;
+  disarm();
+}
+
+function watchGrowth(owned: number): void {
+  const freed: number = N.gcFreedTensors();
+  if (warning.armedAt < 0) warning.armedAt = freed;
+  else if (freed > warning.armedAt) noteCreationSite(owned); // a collection ran, and they survived it
 }
 
 const ownFrames = [`${packageRoot}/lib/`, `${packageRoot}/dist/`, 'node:internal'];
@@ -72,7 +88,7 @@ const ownFrames = [`${packageRoot}/lib/`, `${packageRoot}/dist/`, 'node:internal
 function noteCreationSite(owned: number): void {
   const stack = new Error().stack?.split('\n').slice(1) ?? [];
   const frame = stack.find((l) => !ownFrames.some((p) => l.includes(p))) ?? stack[stack.length - 1] ?? '(unknown)';
-  const site = frame.trim().replace(/^at /, '');
+  const site = frame.trim().replace(/^at /, '').replace(/:\d+(\)?)$/, '$1'); // file:line (one line, one site)
   warning.sites.set(site, (warning.sites.get(site) ?? 0) + 1);
   if (++warning.seen < SAMPLES) return;
   warning.done = true;

@@ -1,6 +1,6 @@
-// Driver for mechanisms.cc: node mechanisms.mjs ADDON MODE → one JSON line.
+// Driver for mechanisms.cc: node mechanisms.mjs ADDON MODE [--row] → one JSON line (--row: a table row).
 import { createRequire } from 'node:module';
-const [addon, mode] = process.argv.slice(2);
+const [addon, mode, fmt] = process.argv.slice(2);
 const N = createRequire(import.meta.url)(addon);
 const registry = new FinalizationRegistry((id) => N.free(id));
 class Wrapper { constructor(id) { this._id = id; } }
@@ -22,4 +22,5 @@ for (let i = 0; i < n; i++) {
   if ((i & 0xffff) === 0) maxLive = Math.max(maxLive, N.live());
 }
 const ns = Number(process.hrtime.bigint() - t0) / n;
-console.log(JSON.stringify({ mode, ns_per_object: Math.round(ns * 10) / 10, max_live_in_loop: maxLive, live_at_end: N.live() }));
+const r = { mode, ns_per_object: Math.round(ns * 10) / 10, max_live_in_loop: maxLive, live_at_end: N.live() };
+console.log(fmt === '--row' ? `| ${r.mode} | ${r.ns_per_object} | ${r.max_live_in_loop} | ${r.live_at_end} |` : JSON.stringify(r));

@@ -48,7 +48,7 @@ if [[ -f $nodeinc/v8.h ]]; then
   echo "| mechanism | ns per object | max live during the loop | live at end |"
   echo "|---|---:|---:|---:|"
   for m in 'dispose (explicit free)' 'registry, dropped' 'registry + dispose' 'napi finalizer, dropped' 'v8 weak, dropped'; do
-    node "$here/mechanisms.mjs" "$root/$mech" "$m" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"| {r[\"mode\"]} | {r[\"ns_per_object\"]} | {r[\"max_live_in_loop\"]} | {r[\"live_at_end\"]} |")'
+    node "$here/mechanisms.mjs" "$root/$mech" "$m" --row
   done
 else
   echo "(skipped: no v8.h next to $(command -v node) or in /usr/include/node)"
