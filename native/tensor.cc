@@ -58,7 +58,7 @@ static void onWrapperCollected(node_api_basic_env env, void* data, void*) {
     delete tok;
     return;
   }
-  tok->table->reportExternal(env, -tok->bytes);  // napi_adjust_external_memory is allowed during GC
+  tok->table->reportExternal(env, -tok->bytes, true);
   tok->bytes = 0;
   tok->table->gcFreed++;
   tok->table->collected.push_back(tok);
@@ -73,9 +73,9 @@ void TensorTable::freeCollected() {
   }
 }
 
-void TensorTable::reportExternal(node_api_basic_env env, int64_t delta) {
+void TensorTable::reportExternal(node_api_basic_env env, int64_t delta, bool inGC) {
   extUnreported += delta;
-  if (extUnreported >= kExtBatch || extUnreported <= -kExtBatch) {
+  if ((extUnreported >= kExtBatch && !inGC) || extUnreported <= -kExtBatch) {
     int64_t total;
     napi_adjust_external_memory(env, extUnreported, &total);
     extUnreported = 0;

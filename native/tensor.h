@@ -35,7 +35,8 @@ struct TensorTable {
   // more than the op (a 4-float add). V8's view is never off by more than kExtBatch.
   static constexpr int64_t kExtBatch = int64_t(1) << 20;
   int64_t extUnreported = 0;
-  void reportExternal(node_api_basic_env env, int64_t delta);
+  // During GC only a net decrease may be flushed: an increase can make V8 start a collection.
+  void reportExternal(node_api_basic_env env, int64_t delta, bool inGC = false);
 
   TensorTable() = default;
   TensorTable(const TensorTable&) = delete;
