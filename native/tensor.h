@@ -6,9 +6,9 @@
 namespace tmx {
 
 // A tensor owned by the GC fallback carries one token, the data of a Node-API finalizer on its JS
-// wrapper. The module is built with NAPI_EXPERIMENTAL, so that finalizer runs inside the garbage
-// collection itself (not on a later event-loop turn, which a synchronous training loop never
-// gives): it may only queue the token, and the slot is freed at the next put() (tensor.cc).
+// wrapper. The addon is built as an experimental-version Node-API module (CMakeLists.txt), so that
+// finalizer runs inside the garbage collection itself (not on a later event-loop turn, which a
+// synchronous training loop never gives): it may only queue the token; the next put() frees the slot.
 struct TensorTable;
 struct GcToken {
   TensorTable* table;  // nullptr once the handle was disposed explicitly (or the table is gone)
