@@ -7,7 +7,7 @@
 namespace tmx {
 
 // ---- handle table --------------------------------------------------------------------------------
-double TensorTable::put(at::Tensor t) {
+double TensorTable::putSlot(at::Tensor t) {
   uint32_t slot;
   if (!freeSlots.empty()) {
     slot = freeSlots.back();
@@ -18,7 +18,7 @@ double TensorTable::put(at::Tensor t) {
     slot = uint32_t(slots.size());
     slots.push_back(std::move(t));
     gens.push_back(0);
-    extBytes.push_back(0);
+    tokens.push_back(nullptr);
   }
   live++;
   return double((uint64_t(gens[slot]) << kSlotBits) | slot);
@@ -38,11 +38,71 @@ int64_t TensorTable::release(double id) {
   uint64_t slot = uint64_t(id) & kSlotMask;
   slots[slot] = at::Tensor();
   gens[slot] = (gens[slot] + 1) & uint32_t(kGenMask);
-  int64_t bytes = extBytes[slot];
-  extBytes[slot] = 0;
+  int64_t bytes = 0;
+  if (GcToken* tok = tokens[slot]) {
+    tok->table = nullptr;  // disarmed: the wrapper's finalizer will only delete the token
+    bytes = tok->bytes;
+    tokens[slot] = nullptr;
+    gcOwned--;
+  }
   freeSlots.push_back(uint32_t(slot));
   live--;
   return bytes;
+}
+
+// Runs inside garbage collection: no JS, no allocation on the JS heap, no touching the table's
+// slots (an op may be holding a reference into them). Queue the token; put() frees the slot.
+static void onWrapperCollected(node_api_basic_env env, void* data, void*) {
+  auto* tok = static_cast<GcToken*>(data);
+  if (!tok->table) {
+    delete tok;
+    return;
+  }
+  tok->table->reportExternal(env, -tok->bytes, true);
+  tok->bytes = 0;
+  tok->table->gcFreed++;
+  tok->table->collected.push_back(tok);
+}
+
+void TensorTable::freeCollected() {
+  std::vector<GcToken*> batch;
+  batch.swap(collected);  // freeing runs tensor destructors only (C++), so nothing is queued meanwhile
+  for (GcToken* tok : batch) {
+    if (find(tok->id) && tokens[uint64_t(tok->id) & kSlotMask] == tok) release(tok->id);
+    delete tok;
+  }
+}
+
+void TensorTable::reportExternal(node_api_basic_env env, int64_t delta, bool inGC) {
+  extUnreported += delta;
+  if ((extUnreported >= kExtBatch && !inGC) || extUnreported <= -kExtBatch) {
+    int64_t total;
+    napi_adjust_external_memory(env, extUnreported, &total);
+    extUnreported = 0;
+  }
+}
+
+void TensorTable::track(napi_env env, napi_value wrapper, double id) {
+  uint64_t slot = uint64_t(id) & kSlotMask;
+  if (tokens[slot]) return;
+  const at::Tensor& t = slots[slot];
+  // CPU and CUDA storage alike: V8 then collects when native memory grows, wherever it lives.
+  int64_t bytes = t.has_storage() ? int64_t(t.storage().nbytes()) : 0;
+  auto* tok = new GcToken{this, id, bytes};
+  if (napi_add_finalizer(env, wrapper, tok, onWrapperCollected, nullptr, nullptr) != napi_ok) {
+    delete tok;
+    throw ArgError(ErrorKind::Base, "track: could not attach a finalizer to the tensor's wrapper");
+  }
+  tokens[slot] = tok;
+  gcOwned++;
+  reportExternal(env, bytes);
+}
+
+TensorTable::~TensorTable() {
+  // Finalizers may still run after the table (environment teardown): leave them nothing to do.
+  for (GcToken* tok : tokens)
+    if (tok) tok->table = nullptr;
+  for (GcToken* tok : collected) delete tok;
 }
 
 // ---- argument decoding ---------------------------------------------------------------------------
@@ -203,11 +263,6 @@ Napi::Value Ctx::ret(const std::tuple<at::Tensor, at::Tensor>& ts) {
 std::string dtypeName(at::ScalarType s) { return c10::toString(s); }
 
 // ---- whole-tensor ops ----------------------------------------------------------------------------
-static int64_t storageBytes(const at::Tensor& t) {
-  if (!t.has_storage()) return 0;
-  return int64_t(t.storage().nbytes());
-}
-
 template <typename T>
 static Napi::Value copyOut(Napi::Env env, const at::Tensor& c) {
   size_t n = size_t(c.numel());
@@ -226,7 +281,7 @@ void registerTensor(Instance& inst, Napi::Env env) {
   inst.def(env, "free", [](Ctx& c) -> Napi::Value {
     // Stale ids are ignored: the GC fallback may run after an explicit dispose.
     int64_t bytes = c.inst.table.release(c.num(0));
-    if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(c.env, -bytes);
+    if (bytes > 0) c.inst.table.reportExternal(c.env, -bytes);
     return c.undef();
   });
   inst.def(env, "freeMany", [](Ctx& c) -> Napi::Value {
@@ -243,22 +298,14 @@ void registerTensor(Instance& inst, Napi::Env env) {
       int64_t b = c.inst.table.release(ids[k]);
       if (b > 0) bytes += b;
     }
-    if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(c.env, -bytes);
+    if (bytes > 0) c.inst.table.reportExternal(c.env, -bytes);
     return c.undef();
   });
   inst.def(env, "track", [](Ctx& c) -> Napi::Value {
-    // The tensor is now owned by the GC fallback: tell V8 how much CPU memory hangs off it.
-    double id = c.num(0);
-    at::Tensor& t = c.t(0);
-    if (t.device().is_cpu()) {
-      uint64_t slot = uint64_t(id) & TensorTable::kSlotMask;
-      int64_t bytes = storageBytes(t);
-      if (bytes > 0 && c.inst.table.extBytes[slot] == 0) {
-        c.inst.table.extBytes[slot] = bytes;
-        Napi::MemoryManagement::AdjustExternalMemory(c.env, bytes);
-      }
-    }
-    return c.undef();
+    // (wrapper, id): the tensor is now owned by the GC fallback. Returns how many are.
+    c.t(1);  // a clear error for a disposed handle
+    c.inst.table.track(c.env, c.info[0], c.num(1));
+    return Napi::Number::New(c.env, double(c.inst.table.gcOwned));
   });
   inst.def(env, "isLive", [](Ctx& c) -> Napi::Value {
     return Napi::Boolean::New(c.env, c.inst.table.find(c.num(0)) != nullptr);
@@ -364,8 +411,17 @@ void registerTensor(Instance& inst, Napi::Env env) {
   });
   inst.def(env, "clone", [](Ctx& c) -> Napi::Value { return c.ret(c.t(0).clone()); });
   inst.def(env, "alias", [](Ctx& c) -> Napi::Value { return c.ret(c.t(0)); });  // a second handle, same tensor
-  inst.def(env, "liveTensors", [](Ctx& c) -> Napi::Value { return Napi::Number::New(c.env, double(c.inst.table.live)); });
+  inst.def(env, "liveTensors", [](Ctx& c) -> Napi::Value {
+    c.inst.table.freeCollected();
+    return Napi::Number::New(c.env, double(c.inst.table.live));
+  });
+  inst.def(env, "gcOwnedTensors", [](Ctx& c) -> Napi::Value {
+    c.inst.table.freeCollected();
+    return Napi::Number::New(c.env, double(c.inst.table.gcOwned));
+  });
+  inst.def(env, "gcFreedTensors", [](Ctx& c) -> Napi::Value { return Napi::Number::New(c.env, c.inst.table.gcFreed); });
   inst.def(env, "cpuBytes", [](Ctx& c) -> Napi::Value {
+    c.inst.table.freeCollected();
     // Storage bytes of live CPU tensors, each storage counted once (views share storage).
     std::unordered_set<const void*> seen;
     double total = 0;

@@ -5,6 +5,17 @@
 
 namespace tmx {
 
+// A tensor owned by the GC fallback carries one token, the data of a Node-API finalizer on its JS
+// wrapper. The addon is built as an experimental-version Node-API module (CMakeLists.txt), so that
+// finalizer runs inside the garbage collection itself (not on a later event-loop turn, which a
+// synchronous training loop never gives): it may only queue the token; the next put() frees the slot.
+struct TensorTable;
+struct GcToken {
+  TensorTable* table;  // nullptr once the handle was disposed explicitly (or the table is gone)
+  double id;
+  int64_t bytes;  // reported to V8 as external memory while the wrapper lives
+};
+
 struct TensorTable {
   // slot:22 | generation:9 keeps every id below 2^31, a V8 small integer (no heap number per
   // result). The generation guards the native side against a stale id; the JS wrappers already
@@ -14,15 +25,35 @@ struct TensorTable {
   static constexpr uint64_t kGenMask = (uint64_t(1) << 9) - 1;
   std::vector<at::Tensor> slots;
   std::vector<uint32_t> gens;
-  std::vector<int64_t> extBytes;  // bytes reported to V8 for GC-tracked tensors (0 = untracked)
+  std::vector<GcToken*> tokens;  // the GC fallback's token of each slot (nullptr = a scope owns it)
   std::vector<uint32_t> freeSlots;
+  std::vector<GcToken*> collected;  // queued by finalizers during GC, freed by the next put()
   size_t live = 0;
+  size_t gcOwned = 0;  // live handles owned by the GC fallback
+  double gcFreed = 0;  // how many of those the collector has freed so far (a GC-progress signal)
+  // External memory is reported to V8 in batches of kExtBatch bytes: one V8 call per op would cost
+  // more than the op (a 4-float add). V8's view is never off by more than kExtBatch.
+  static constexpr int64_t kExtBatch = int64_t(1) << 20;
+  int64_t extUnreported = 0;
+  // During GC only a net decrease may be flushed: an increase can make V8 start a collection.
+  void reportExternal(node_api_basic_env env, int64_t delta, bool inGC = false);
 
-  double put(at::Tensor t);
+  TensorTable() = default;
+  TensorTable(const TensorTable&) = delete;
+  ~TensorTable();
+  double put(at::Tensor t) {
+    if (!collected.empty()) freeCollected();
+    return putSlot(std::move(t));
+  }
+  double putSlot(at::Tensor t);
+  void freeCollected();
   // nullptr when the id is stale (disposed) or malformed.
   at::Tensor* find(double id);
   // Returns the bytes that were reported to V8 for this slot (to be subtracted), or -1 if stale.
   int64_t release(double id);
+  // Hands the tensor to the GC fallback: a finalizer on `wrapper` frees it, and its bytes count as
+  // V8 external memory until then.
+  void track(napi_env env, napi_value wrapper, double id);
 };
 
 struct Instance;

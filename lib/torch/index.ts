@@ -5,7 +5,7 @@ import { TorchValueError } from './errors.js';
 export { Tensor, type Scalar, type TypedArray, type Reduction, type ReduceOptions } from './tensor.js';
 export * from './errors.js';
 export { type DType, type Device, type Shape, type TensorOptions, dtypes } from './types.js';
-export { tidy, keep, dispose, memory, type MemoryInfo } from './memory.js';
+export { tidy, keep, dispose, memory, setLiveTensorWarning, type MemoryInfo } from './memory.js';
 export {
   tensor, zeros, ones, empty, full, scalarTensor, arange, linspace, eye,
   zerosLike, onesLike, emptyLike, fullLike, cat, stack, where,

@@ -1,6 +1,6 @@
 import { N } from './native.js';
 import { TorchError, TorchTypeError } from './errors.js';
-import { scopes, adopt, gcTrack, releaseScope, type Owned } from './scope.js';
+import { scopes, adopt, gcTrack, releaseScope, setLiveTensorWarning, type Owned } from './scope.js';
 import { Tensor } from './tensor.js';
 
 /** Tensors (and nested arrays / plain objects of tensors) reachable from a tidy result. */
@@ -64,6 +64,8 @@ export function dispose(x: unknown): void {
 export interface MemoryInfo {
   /** Tensor handles alive in this addon instance. */
   liveTensors: number;
+  /** Of those, the ones no tidy scope owns: freed by dispose() or when their wrapper is collected. */
+  gcOwnedTensors: number;
   /** Bytes of CPU storage held by those handles (shared storage counted once). */
   cpuBytes: number;
   /** CUDA caching-allocator bytes on the current device (0 without CUDA, -1 if unknown). */
@@ -73,7 +75,7 @@ export interface MemoryInfo {
 
 export function memory(): MemoryInfo {
   const [cudaAllocated, cudaReserved] = N.cudaMemory();
-  return { liveTensors: N.liveTensors(), cpuBytes: N.cpuBytes(), cudaAllocated, cudaReserved };
+  return { liveTensors: N.liveTensors(), gcOwnedTensors: N.gcOwnedTensors(), cpuBytes: N.cpuBytes(), cudaAllocated, cudaReserved };
 }
 
-export { adopt };
+export { adopt, setLiveTensorWarning };

@@ -29,5 +29,10 @@ function load(): Record<string, NativeFn> {
 // Copied into a plain object: the addon's exports object has ~200 properties and sits in V8's
 // slow dictionary mode, while Object.fromEntries builds one with fast properties (cheaper N.op).
 export const N: Record<string, NativeFn> = Object.fromEntries(Object.entries(load()));
+// Node < 20.10 defers Node-API finalizers to the event loop: the GC fallback then frees nothing
+// inside a synchronous loop (docs/ARCHITECTURE.md, "Three release paths").
+const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(Number);
+if (nodeMajor < 20 || (nodeMajor === 20 && nodeMinor < 10))
+  process.emitWarning(`torchmix needs Node.js >= 20.10 to free dropped tensors during a synchronous loop (this is ${process.version}); wrap each step in torch.tidy`, { code: 'TORCHMIX_OLD_NODE' });
 // Native errors are thrown as instances of these classes (see native/errors.cc).
 N.setErrorClasses(errorClasses);

@@ -2,14 +2,19 @@
 // nest, keep(), memory() accounting, the GC fallback, and a 100k-step leak test.
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { torch } from '../../lib/index.js';
 import type { Tensor } from '../../lib/torch/index.js';
+import { N } from '../../lib/torch/native.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 const live = () => torch.memory().liveTensors;
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 describe('dispose', () => {
   it('drops exactly one handle and is idempotent', () => {
@@ -236,6 +241,7 @@ describe('memory()', () => {
     torch.dispose([a, parts, w, g]);
     expect(live()).toBe(n + 2);
     const m = torch.memory();
+    expect(m.gcOwnedTensors).toBeLessThanOrEqual(m.liveTensors);
     expect(m).toHaveProperty('cpuBytes');
     expect(m).toHaveProperty('cudaAllocated');
     expect(m).toHaveProperty('cudaReserved');
@@ -271,6 +277,75 @@ describe('GC fallback (child process with --expose-gc)', () => {
     expect(m.after, report).toBe(m.baseline + m.survivors); // every unreachable one was freed
     expect(m.survivorSum).toBe(45);
     expect(m.survivorValues).toEqual([2, 2, 2]);
+    expect(m.rounds, report).toBe(1); // freed by the first gc(), without an event-loop turn
+    expect(m.slotsReused, report).toBeGreaterThan(400); // the disposed tensors' slots were reused …
+    expect(m.reusedIntact, report).toBe(true); // … and collecting their old wrappers freed none of them
+  });
+});
+
+describe('GC fallback inside a synchronous loop (no tidy, no dispose, no await)', () => {
+  const flat = (loop: string) => {
+    const script = path.join(root, 'scripts', 'bench', 'gc-release', 'flat-memory.ts');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--loop', loop, '--at', '16,200,800', '--json'], {
+      cwd: root, env: process.env, encoding: 'utf8', timeout: 110_000,
+    });
+    const report = `status ${r.status} signal ${r.signal}\n${r.stdout}\n${r.stderr}`;
+    expect(r.status, report).toBe(0);
+    return { lines: r.stdout.trim().split('\n').map((l) => JSON.parse(l)), report };
+  };
+  for (const loop of ['plain', 'item']) {
+    it(`the issue-16 training loop (${loop}): live tensors and RSS at step 800 within 2x of step 200; the first loss freed before the loop ends`, { timeout: 120_000 }, () => {
+      const { lines, report } = flat(loop);
+      const s = lines[lines.length - 1];
+      expect(s.steps).toBe(800);
+      expect(s.ratioBetween).toEqual([200, 800]);
+      expect(s.firstLossFreed, report).toBe(true);
+      // peaks over steps (16, 200] and (200, 800]; before the fix: 4 (nothing was ever freed)
+      expect(s.liveRatio, report).toBeLessThanOrEqual(2);
+      expect(s.rssRatio, report).toBeLessThanOrEqual(2);
+      expect(lines[2].livePeak, report).toBeLessThan(3000); // 7,200 when nothing is freed
+      if (loop === 'item') expect(s.lossesKept).toBe(800);
+    });
+  }
+  it('a tensor dropped inside a synchronous loop is freed before the loop ends', () => {
+    const make = () => torch.zeros([1000])._id; // the wrapper is unreachable once make() returns
+    const id = make();
+    expect(N.isLive(id)).toBe(true);
+    let i = 0;
+    for (; i < 200_000 && N.isLive(id); i++) torch.zeros([1000]); // 4 kB each, dropped at once
+    expect(N.isLive(id), `still live after ${i} more tensors`).toBe(false);
+    expect(i).toBeGreaterThan(0);
+    expect(torch.memory().gcOwnedTensors).toBeLessThan(100_000);
+  });
+});
+
+describe('the live-tensor warning', () => {
+  it('warns once, naming torch.tidy and the line that created most of the tensors', async () => {
+    const warnings: Error[] = [];
+    const listen = (w: Error) => warnings.push(w);
+    process.on('warning', listen);
+    const base = torch.memory().gcOwnedTensors;
+    torch.setLiveTensorWarning(base + 2000);
+    const kept: Tensor[] = [];
+    // Dropped tensors alone never warn, however many pile up between two collections …
+    const dropped = () => { for (let i = 0; i < 20_000; i++) torch.ones([2]).mul(2); };
+    dropped();
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.filter((w) => (w as { code?: string }).code === 'TORCHMIX_LIVE_TENSORS')).toHaveLength(0);
+    // … kept ones that survive collections do: a list of "losses" whose dropped 100 kB inputs make
+    // the collector run (external-memory pressure).
+    const hoard = () => { for (let i = 0; i < 20_000; i++) kept.push(torch.ones([25_000]).sum()); };
+    hoard();
+    await new Promise((r) => setImmediate(r)); // process warnings are emitted on the next tick
+    process.off('warning', listen);
+    torch.setLiveTensorWarning(50_000);
+    torch.dispose(kept);
+    const ours = warnings.filter((w) => (w as { code?: string }).code === 'TORCHMIX_LIVE_TENSORS');
+    expect(ours).toHaveLength(1);
+    expect(ours[0].message).toContain('torch.tidy');
+    expect(ours[0].message).toMatch(/memory\.test\.ts:\d+/); // the hoard() line, not torchmix's own code
+    expect(ours[0].message).toMatch(/^\d+ tensors are alive outside any torch.tidy scope; 64 of the last 64/);
+    expect(() => torch.setLiveTensorWarning(0)).toThrow(RangeError);
   });
 });
 
@@ -280,6 +355,9 @@ describe('leak test', () => {
     const w = torch.randn([64], { requiresGrad: true });
     const x = torch.randn([64]);
     const b = torch.randn([64]);
+    // Earlier tests dropped GC-owned tensors; collect them first, or the loop's own collections free
+    // them and liveTensors falls below the baseline.
+    collectGarbage();
     const baseline = live();
     let rssWarm = 0;
     const t0 = performance.now();
