@@ -106,7 +106,7 @@ const HOOKS = ['setup', 'fitStart', 'epochStart', 'beforeBackward', 'afterBackwa
 
 const terr = (m: string) => new torch.TorchTypeError(`Trainer: ${m}`);
 const verr = (m: string) => new torch.TorchValueError(`Trainer: ${m}`);
-export const str = (v: unknown) => (typeof v === 'string' ? `'${v}'` : typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? String(v)));
+const str = (v: unknown) => (typeof v === 'string' ? `'${v}'` : typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? String(v)));
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
 
