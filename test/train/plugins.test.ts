@@ -4,6 +4,8 @@
 // resume equalities for each.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, it, expect, afterAll } from 'vitest';
 import { torch, nn, train } from '../../lib/index.js';
 import { setup, trainerFor, snapshot, tmpDir, removeTmpDirs, type Setup } from './util.js';
@@ -288,16 +290,27 @@ describe('a plug-in written from scratch', () => {
   });
 });
 
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+/** Frees what earlier tests dropped (their models' GC-owned weights), so it is not freed mid-test. */
+const settle = async () => {
+  collectGarbage();
+  await new Promise((r) => setImmediate(r));
+  collectGarbage();
+};
+
 describe('plug-ins and memory', () => {
   it('no tensor leak across fits with EMA, early stopping, clipping and the guard (resume included)', async () => {
     const dir = tmpDir('plugins-leak');
     const s = setup(0);
     const plugins = [train.plugins.clipGrad({ maxNorm: 1 }), train.plugins.ema({ decay: 0.9 }), train.plugins.earlyStopping({ patience: 50 })];
     await trainerFor(s, { epochs: 2, outDir: dir, logEvery: 3, plugins }).fit(); // warm-up: momentum buffers, best weights
+    await settle();
     const before = torch.memory().liveTensors;
     await trainerFor(s, { epochs: 4, outDir: dir, logEvery: 3, resume: true, plugins }).fit();
     const ac = new AbortController();
     await trainerFor(s, { epochs: 6, outDir: dir, logEvery: 3, resume: true, plugins, signal: ac.signal, onLog: (l) => { if (l.iteration === 36) ac.abort(); } }).fit();
+    await settle();
     expect(torch.memory().liveTensors).toBe(before);
     s.dispose();
   });
