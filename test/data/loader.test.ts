@@ -2,6 +2,7 @@
 // independently here with narrow/flip/F.pad), normalisation, views, memory, CUDA.
 import { describe, it, expect } from 'vitest';
 import { torch, nn, data } from '../../lib/index.js';
+import { settledLiveTensors } from '../helpers/gc.js';
 type Tensor = torch.Tensor;
 
 const F = nn.functional;
@@ -138,7 +139,7 @@ describe('DataLoader batching', () => {
 
   it('memory: forEach and disposed batches leave no tensors behind', () => {
     const l = new data.DataLoader(ds, { batchSize: 3, shuffle: true, seed: 1, augment: { crop: { size: 2, padding: 1 }, flip: true }, views: 2 });
-    const before = torch.memory().liveTensors;
+    const before = settledLiveTensors();
     l.forEach((b) => void b.x.add(1));
     expect(torch.memory().liveTensors).toBe(before);
     for (const b of l) torch.dispose(b);

@@ -3,6 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { torch, nn, mixup } from '../../lib/index.js';
 import { vals, expectNear, f64, labels } from './util.js';
+import { settledLiveTensors } from '../helpers/gc.js';
 
 const X = [
   [1, 2],
@@ -94,7 +95,7 @@ describe('mixup.input', () => {
   it('everything it makes belongs to the caller’s tidy scope', () => {
     const m = mixup.input({ mode: 'pair' });
     const b = batch();
-    const before = torch.memory().liveTensors;
+    const before = settledLiveTensors();
     torch.tidy(() => {
       const r = m.apply(b);
       r.loss(torch.zeros([3, 3], f64)).item();

@@ -4,6 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { torch, nn } from '../../lib/index.js';
 import type { DType, Tensor, TypedArray } from '../../lib/torch/index.js';
+import { settledLiveTensors } from '../helpers/gc.js';
 
 const ALL: DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'uint8', 'bool'];
 const FLOATS: DType[] = ['float32', 'float64', 'float16', 'bfloat16'];
@@ -297,7 +298,7 @@ describe('torch.cuda queries', () => {
 describe.skipIf(torch.cuda.isAvailable())('without CUDA (this machine has no CUDA device)', () => {
   it("to('cuda') throws a TorchError (not a crash) and leaks no handle", () => {
     const t = torch.ones([2]);
-    const live = torch.memory().liveTensors;
+    const live = settledLiveTensors();
     for (const target of ['cuda', 'cuda:0'] as const) {
       let err: unknown;
       try {

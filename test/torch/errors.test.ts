@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { torch, nn } from '../../lib/index.js';
+import { settledLiveTensors } from '../helpers/gc.js';
 
 const F = nn.functional;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -209,7 +210,7 @@ describe('TorchNotImplementedError', () => {
 
 describe('out of memory', () => {
   it('an absurd allocation (2^40 × 2^20 float32) is a TorchOutOfMemoryError and the process carries on', () => {
-    const live = torch.memory().liveTensors;
+    const live = settledLiveTensors();
     const e = thrown(() => torch.empty([2 ** 40, 2 ** 20]));
     // DefaultCPUAllocator raises a plain c10::Error; the guard classifies it as out of memory.
     expect(e).toBeInstanceOf(torch.TorchOutOfMemoryError);

@@ -2,19 +2,16 @@
 // nest, keep(), memory() accounting, the GC fallback, and a 100k-step leak test.
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { torch } from '../../lib/index.js';
 import type { Tensor } from '../../lib/torch/index.js';
 import { N } from '../../lib/torch/native.js';
+import { collectGarbage } from '../helpers/gc.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 const live = () => torch.memory().liveTensors;
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 describe('dispose', () => {
   it('drops exactly one handle and is idempotent', () => {

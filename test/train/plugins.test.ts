@@ -4,11 +4,10 @@
 // resume equalities for each.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, it, expect, afterAll } from 'vitest';
 import { torch, nn, train } from '../../lib/index.js';
 import { setup, trainerFor, snapshot, tmpDir, removeTmpDirs, type Setup } from './util.js';
+import { collectGarbage } from '../helpers/gc.js';
 
 afterAll(removeTmpDirs);
 
@@ -290,8 +289,6 @@ describe('a plug-in written from scratch', () => {
   });
 });
 
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as () => void;
 /** Frees what earlier tests dropped (their models' GC-owned weights), so it is not freed mid-test. */
 const settle = async () => {
   collectGarbage();

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describe, it, expect, afterAll } from 'vitest';
 import { torch, nn, optim, data, mixup, train } from '../../lib/index.js';
 import { setup, trainerFor, tmpDir, readJsonl, snapshot, removeTmpDirs } from './util.js';
+import { settledLiveTensors } from '../helpers/gc.js';
 
 afterAll(removeTmpDirs);
 
@@ -247,21 +248,21 @@ describe('Trainer: SIGINT and memory', () => {
     const s = setup(0);
     const t = trainerFor(s, { epochs: 2, outDir: dir, logEvery: 3 });
     await t.fit(); // warm-up: creates the optimizer's momentum buffers
-    const before = torch.memory().liveTensors;
+    const before = settledLiveTensors();
     await trainerFor(s, { epochs: 4, outDir: dir, logEvery: 3, resume: true }).fit();
     const ac = new AbortController();
     await trainerFor(s, { epochs: 6, outDir: dir, logEvery: 3, resume: true, signal: ac.signal, onLog: (l) => { if (l.iteration === 36) ac.abort(); } }).fit();
     t.evaluate(s.valLoader);
-    expect(torch.memory().liveTensors).toBe(before);
+    expect(settledLiveTensors()).toBe(before);
     s.dispose();
   });
 
   it('no tensor leak when a step throws', async () => {
     const s = setup(0);
-    const before = torch.memory().liveTensors;
+    const before = settledLiveTensors();
     const bad: mixup.MixMethod<object> = { ...s.method, apply: () => { throw new Error('boom'); } } as mixup.MixMethod<object>;
     await expect(trainerFor(s, { method: bad }).fit()).rejects.toThrow('boom');
-    expect(torch.memory().liveTensors).toBe(before);
+    expect(settledLiveTensors()).toBe(before);
     s.dispose();
   });
 });
