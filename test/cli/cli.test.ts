@@ -3,20 +3,12 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { torch, mixup } from '../../lib/index.js';
-import { main } from '../../lib/cli/main.js';
+import { cli, tmp } from '../helpers/cli.js';
 import { trainConfigFromArgs } from '../../lib/cli/train.js';
 import { suggest } from '../../lib/cli/args.js';
 
-async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-}
-const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), `torchmix-cli-${p}-`));
 
 describe('torchmix train: bad flags exit with code 2 and name the flag', () => {
   const cases: [string[], RegExp][] = [

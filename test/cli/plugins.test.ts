@@ -2,19 +2,11 @@
 // run writes and prints, resume) and the divergence guard's error and exit code.
 import { describe, it, expect } from 'vitest';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { train } from '../../lib/index.js';
-import { main } from '../../lib/cli/main.js';
+import { cli, tmp } from '../helpers/cli.js';
 import { trainConfigFromArgs } from '../../lib/cli/train.js';
 
-async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-}
-const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), `torchmix-cli-${p}-`));
 const readJson = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8'));
 
 describe('torchmix train: plug-in flags are validated (exit code 2, the flag named)', () => {
