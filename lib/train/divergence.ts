@@ -21,7 +21,7 @@ export function divergenceGuard(): Plugin {
   let lastGood = '';
 
   const fail = (s: TrainState, step: number, what: string): never => {
-    const lr = s.trainer.optimizer.paramGroups[0].lr as number;
+    const lr = s.trainer.lr;
     throw new DivergenceError(
       `training diverged: the ${what} became non-finite (NaN or ±Inf) at epoch ${s.epoch}, step ${step} (iteration ${s.iteration - s.step + step}). ` +
         `The likely cause is a learning rate too high for this model and method (lr ${lr >= 1e4 || lr < 1e-4 ? lr.toExponential() : lr}): lower it, or clip the gradients (clipGrad / --clip-grad). ` +

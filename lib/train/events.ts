@@ -27,6 +27,7 @@ import type { EpochRecord } from './checkpoint.js';
 import type { Trainer } from './trainer.js';
 import type { Position } from './state.js';
 import type { History } from './history.js';
+import type { StepLog } from './options.js';
 
 type Tensor = torch.Tensor;
 
@@ -111,6 +112,6 @@ export const EVENTS = [
 export type EventName = (typeof EVENTS)[number];
 
 /** The logged-step record of the current step (for the log and onLog). */
-export function stepLog(s: TrainState): { epoch: number; step: number; iteration: number; loss: number; lr: number } {
-  return { epoch: s.epoch, step: s.step, iteration: s.iteration, loss: s.loss!, lr: s.trainer.optimizer.paramGroups[0].lr as number };
+export function stepLog(s: TrainState): StepLog {
+  return { epoch: s.epoch, step: s.step, iteration: s.iteration, loss: s.loss!, lr: s.trainer.lr };
 }

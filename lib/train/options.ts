@@ -9,7 +9,7 @@ import { DataLoader } from '../data/loader.js';
 import { none } from '../mixup/none.js';
 import { CheckpointError, checkpointJsonPath, type EpochRecord } from './checkpoint.js';
 import type { ProgressMode } from './progress.js';
-import type { Plugin } from './events.js';
+import { EVENTS, type Plugin } from './events.js';
 import type { AnyMethod } from './step.js';
 import { divergenceGuard } from './divergence.js';
 import { jsonLog } from './log.js';
@@ -102,7 +102,7 @@ const OPTION_KEYS = new Set([
   'model', 'optimizer', 'scheduler', 'schedulerStep', 'method', 'train', 'loaders', 'val', 'numClasses', 'epochs', 'plugins', 'outDir', 'config',
   'logEvery', 'progress', 'resume', 'signal', 'handleSigint', 'onEpoch', 'onLog',
 ]);
-const HOOKS = ['setup', 'fitStart', 'epochStart', 'beforeBackward', 'afterBackward', 'afterOptimizerStep', 'stepEnd', 'evaluate', 'epochEnd', 'checkpoint', 'message', 'fitEnd', 'state', 'loadState'];
+const HOOKS: readonly string[] = ['setup', ...EVENTS, 'evaluate', 'state', 'loadState'];
 
 const terr = (m: string) => new torch.TorchTypeError(`Trainer: ${m}`);
 const verr = (m: string) => new torch.TorchValueError(`Trainer: ${m}`);

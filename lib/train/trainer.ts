@@ -118,7 +118,7 @@ export class Trainer {
           break;
         }
         const loaderEpoch = this.train.epoch;
-        const lr0 = partial?.lr ?? this.lr();
+        const lr0 = partial?.lr ?? this.lr;
         Object.assign(s, { epoch: e, step: 0, samples: partial?.samples ?? 0, seconds: partial?.seconds ?? 0, record: undefined });
         const acc = (lossSum ??= torch.tidy(() => torch.keep(torch.zeros([], { dtype: 'float64', device: this.train.device }))));
         this.model.train();
@@ -213,7 +213,8 @@ export class Trainer {
     return { bs, loss: s.logNow ? (l.item() as number) : undefined };
   }
 
-  private lr(): number {
+  /** The current learning rate (of the first param group). */
+  get lr(): number {
     return this.optimizer.paramGroups[0].lr as number;
   }
 
