@@ -10,12 +10,24 @@
 // over channels), x = rows.view(b, C, Hp·Wp).gather(2, index): crop and flip in one gather.
 // Zero padding pads with 0 in pixel space (before /255 and normalisation, as torchvision's
 // RandomCrop on an image); reflect padding mirrors without repeating the edge (F.pad 'reflect').
+//
+// The semi-supervised references' image augmentation is this crop at the image's own size with
+// reflect padding w (a random translation by −w..w on each axis), plus flip: MixMatch's
+// augment_shift(x, w) = tf.random_crop(tf.pad(x, w, 'REFLECT'), shape(x)) and augment_mirror,
+// ICT's RandomTranslateWithReflect(w) (its mirrored pastes overlap the edge pixel: reflect without
+// repeating the edge) and RandomHorizontalFlip. So { crop: { padding: w, mode: 'reflect' }, flip: true }
+// (crop.size defaults to the image size).
+//
+// Jitter (feature vectors, N×D: the toy sets): x + σ·ε with ε ~ N(0, 1) per coordinate, after the
+// conversion and normalisation, independently per view. The ε are drawn per epoch from the same
+// seeded Rng (Rng.normal, in epoch order: view, then sample, then coordinate; rounded to float32)
+// and uploaded in one copy, so jitter replays on resume exactly like crop and flip.
 import * as torch from '../torch/index.js';
 import type { Rng } from './rng.js';
 
 export interface CropOptions {
-  /** Output size: S (square) or [height, width]. */
-  size: number | [number, number];
+  /** Output size: S (square) or [height, width]. Default: the image size (a random translation). */
+  size?: number | [number, number];
   /** Padding added on every side before cropping (default 0). */
   padding?: number;
   /** 'zero' (default) or 'reflect'. */
@@ -25,10 +37,16 @@ export interface AugmentOptions {
   crop?: CropOptions;
   /** Horizontal flip: true = probability 0.5, or a probability in [0, 1]. */
   flip?: boolean | number;
+  /** Gaussian jitter σ ≥ 0 for feature-vector (N×D) datasets: x + σ·N(0, 1) per coordinate (0: off). */
+  jitter?: number;
 }
 
-/** Validated augmentation geometry for one dataset. */
+/** Validated augmentation plan for one dataset: image geometry (crop/flip) or vector jitter. */
 export interface AugmentPlan {
+  kind: 'image' | 'vector';
+  /** Jitter σ (vector plans; 0 for image plans) and the feature count D. */
+  jitter: number;
+  d: number;
   c: number;
   h: number;
   w: number;
@@ -43,7 +61,21 @@ export interface AugmentPlan {
 
 const err = (m: string) => new torch.TorchValueError(`DataLoader: augment: ${m}`);
 
+/** True when the options ask for any augmentation at all. */
+export function augmenting(aug: AugmentOptions): boolean {
+  return aug.crop !== undefined || (aug.flip !== undefined && aug.flip !== false) || (aug.jitter !== undefined && aug.jitter !== 0);
+}
+
 export function planAugment(aug: AugmentOptions, shape: number[]): AugmentPlan {
+  const image = aug.crop !== undefined || (aug.flip !== undefined && aug.flip !== false);
+  if (aug.jitter !== undefined) {
+    if (typeof aug.jitter !== 'number' || !Number.isFinite(aug.jitter) || aug.jitter < 0) throw err(`jitter must be a finite number ≥ 0 (the noise's standard deviation), got ${String(aug.jitter)}`);
+    if (aug.jitter > 0) {
+      if (image) throw err('jitter is for feature vectors (N×D), crop and flip for images (N×C×H×W): not both');
+      if (shape.length !== 2) throw err(`jitter needs N×D feature vectors, got shape [${shape.join(', ')}]`);
+      return { kind: 'vector', jitter: aug.jitter, d: shape[1], c: 0, h: 0, w: 0, pad: 0, mode: 'zero', sh: 0, sw: 0, hp: 0, wp: 0, flipP: 0 };
+    }
+  }
   if (shape.length !== 4) throw err(`crop and flip need N×C×H×W images, got shape [${shape.join(', ')}]`);
   const [, c, h, w] = shape;
   const crop = aug.crop;
@@ -52,8 +84,8 @@ export function planAugment(aug: AugmentOptions, shape: number[]): AugmentPlan {
     sh = h,
     sw = w;
   if (crop !== undefined) {
-    if (crop === null || typeof crop !== 'object') throw err('crop must be { size, padding?, mode? }');
-    const size = crop.size;
+    if (crop === null || typeof crop !== 'object') throw err('crop must be { size?, padding?, mode? }');
+    const size = crop.size ?? [h, w];
     [sh, sw] = typeof size === 'number' ? [size, size] : Array.isArray(size) && size.length === 2 ? size : [NaN, NaN];
     if (!Number.isInteger(sh) || !Number.isInteger(sw) || sh < 1 || sw < 1) throw err(`crop.size must be a positive integer or [h, w], got ${JSON.stringify(size)}`);
     pad = crop.padding ?? 0;
@@ -69,7 +101,7 @@ export function planAugment(aug: AugmentOptions, shape: number[]): AugmentPlan {
     if (!(aug.flip >= 0 && aug.flip <= 1)) throw err(`flip probability must be in [0, 1], got ${aug.flip}`);
     flipP = aug.flip;
   } else if (aug.flip !== undefined && aug.flip !== false) throw err('flip must be a boolean or a probability');
-  return { c, h, w, pad, mode, sh, sw, hp: h + 2 * pad, wp: w + 2 * pad, flipP };
+  return { kind: 'image', jitter: 0, d: 0, c, h, w, pad, mode, sh, sw, hp: h + 2 * pad, wp: w + 2 * pad, flipP };
 }
 
 /** Source index of padded coordinate u ∈ [−p, n + p) under reflect padding (edge not repeated). */
@@ -118,6 +150,12 @@ export function drawView(p: AugmentPlan, n: number, rng: Rng, out: Float64Array,
     out[at + k] = oy * p.wp + (flip ? ox + p.sw - 1 : ox);
     out[at + n + k] = flip ? -1 : 1;
   }
+}
+
+/** Per-epoch jitter for one view, in epoch order: out[at + k·D + i] = fround(σ·ε), ε ~ N(0, 1). */
+export function drawJitter(p: AugmentPlan, n: number, rng: Rng, out: Float32Array, at: number): void {
+  const m = n * p.d;
+  for (let k = 0; k < m; k++) out[at + k] = p.jitter * rng.normal();
 }
 
 /** One augmented batch in the dataset's dtype, b×C×Sh×Sw, from the batch's padded images rows

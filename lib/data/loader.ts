@@ -1,5 +1,5 @@
 // DataLoader: the dataset lives on the device (moved once); each epoch draws a seeded permutation
-// (and, with augmentation, every sample's crop offsets and flip) in JavaScript and uploads it in
+// (and, with augmentation, every sample's crop offsets and flip, or its jitter) in JavaScript and uploads it in
 // one copy; each batch is one index_select (plus, with augmentation, one index computation), a
 // conversion to float32 (/255 for uint8) and per-channel normalisation — all on the device.
 //
@@ -19,7 +19,7 @@
 // augmentation needs one) a seed is drawn once from torch's global generator at construction.
 import * as torch from '../torch/index.js';
 import { Rng, seedOf } from './rng.js';
-import { planAugment, padded, staticOffsets, drawView, cropFlip, type AugmentOptions, type AugmentPlan } from './augment.js';
+import { planAugment, augmenting, padded, staticOffsets, drawView, drawJitter, cropFlip, type AugmentOptions, type AugmentPlan } from './augment.js';
 import type { Dataset } from './idx.js';
 
 type Tensor = torch.Tensor;
@@ -37,7 +37,7 @@ export interface LoaderOptions {
   device?: torch.Device;
   /** Per-channel (dim 1) normalisation after the uint8 → [0, 1] conversion: (x − mean) / std. */
   normalize?: { mean: number | readonly number[]; std: number | readonly number[] };
-  /** On-device augmentation (4-D image datasets only). */
+  /** On-device augmentation: crop/flip for N×C×H×W images, jitter for N×D feature vectors. */
   augment?: AugmentOptions;
   /** K ≥ 1 independently augmented views of every batch (same samples, separate crop/flip draws):
    *  the batch's `views` holds the K tensors and `x` is views[0]. For semi-supervised methods. */
@@ -96,9 +96,8 @@ export class DataLoader implements Iterable<Batch> {
     this.numSamples = n;
     this.device = opts.device ?? images.device;
     const aug = opts.augment;
-    if (aug !== undefined && (aug === null || typeof aug !== 'object')) throw verr('augment must be { crop?, flip? }');
-    const augmenting = aug !== undefined && (aug.crop !== undefined || (aug.flip !== undefined && aug.flip !== false));
-    if (augmenting) this.aug = planAugment(aug!, images.shape);
+    if (aug !== undefined && (aug === null || typeof aug !== 'object')) throw verr('augment must be { crop?, flip?, jitter? }');
+    if (aug !== undefined && augmenting(aug)) this.aug = planAugment(aug, images.shape);
     if (views > 1 && !this.aug) throw verr('views > 1 needs augment (otherwise every view is the same)');
     this.seed = this.shuffle || this.aug || opts.seed !== undefined ? seedOf(opts.seed, 'DataLoader') : 0;
     this.scale = images.dtype === 'uint8';
@@ -121,10 +120,10 @@ export class DataLoader implements Iterable<Batch> {
     const device = this.device;
     torch.tidy(() => {
       const onDev = images.to({ device });
-      this.src = torch.keep(this.aug ? padded(onDev, this.aug) : onDev);
+      this.src = torch.keep(this.aug?.kind === 'image' ? padded(onDev, this.aug) : onDev);
       this.labels = torch.keep(labels.to({ device }));
       this.owned.push(this.src, this.labels);
-      if (this.aug) {
+      if (this.aug?.kind === 'image') {
         const st = staticOffsets(this.aug, device);
         this.st = { iOff: torch.keep(st.iOff), j: torch.keep(st.j) };
         this.owned.push(this.st.iOff, this.st.j);
@@ -180,19 +179,32 @@ export class DataLoader implements Iterable<Batch> {
     const n = this.numSamples;
     const rng = new Rng(this.seed, epoch);
     const perm = this.shuffle ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
-    const rows = this.aug ? 1 + 2 * this.views : 1;
+    const image = this.aug?.kind === 'image';
+    const rows = image ? 1 + 2 * this.views : 1;
     // One host→device copy per epoch: row 0 the permutation, then per view (base, direction).
     const table = new Float64Array(rows * n);
     for (let k = 0; k < n; k++) table[k] = perm[k];
-    if (this.aug) for (let v = 0; v < this.views; v++) drawView(this.aug, n, rng, table, (1 + 2 * v) * n);
+    if (image) for (let v = 0; v < this.views; v++) drawView(this.aug!, n, rng, table, (1 + 2 * v) * n);
     const t = torch.tidy(() => torch.keep(torch.tensor(table, { shape: [rows, n] }).to({ dtype: 'int64', device: this.device })));
     const sel = torch.tidy(() => {
       const perm = torch.keep(t.select(0, 0));
       const views: [Tensor, Tensor][] = [];
-      for (let v = 0; v < (this.aug ? this.views : 0); v++) views.push([torch.keep(t.select(0, 1 + 2 * v)), torch.keep(t.select(0, 2 + 2 * v))]);
+      for (let v = 0; v < (image ? this.views : 0); v++) views.push([torch.keep(t.select(0, 1 + 2 * v)), torch.keep(t.select(0, 2 + 2 * v))]);
       return { perm, views };
     });
-    return { batches: this.length, perm: sel.perm, views: sel.views, tensors: [t, sel.perm, ...sel.views.flat()] };
+    const tensors = [t, sel.perm, ...sel.views.flat()];
+    // Jitter: the views' noise (views × n × D float32, epoch order) in a second copy.
+    const noise: Tensor[] = [];
+    if (this.aug?.kind === 'vector') {
+      const d = this.aug.d;
+      const eps = new Float32Array(this.views * n * d);
+      for (let v = 0; v < this.views; v++) drawJitter(this.aug, n, rng, eps, v * n * d);
+      const all = torch.tidy(() => torch.keep(torch.tensor(eps, { shape: [this.views, n, d] }).to({ device: this.device })));
+      tensors.push(all);
+      for (let v = 0; v < this.views; v++) noise.push(torch.tidy(() => torch.keep(all.select(0, v))));
+      tensors.push(...noise);
+    }
+    return { batches: this.length, perm: sel.perm, views: sel.views, noise, tensors };
   }
 
   private batch(ep: Epoch, i: number): Batch {
@@ -200,6 +212,11 @@ export class DataLoader implements Iterable<Batch> {
     const b = Math.min(this.batchSize, this.numSamples - s);
     const index = ep.perm.narrow(0, s, b);
     const y = this.labels.indexSelect(0, index);
+    if (this.aug?.kind === 'vector') {
+      const base = this.finish(this.shuffle ? this.src.indexSelect(0, index) : this.src.narrow(0, s, b), this.shuffle);
+      const views = ep.noise.map((e) => base.add(e.narrow(0, s, b)));
+      return this.views > 1 ? { x: views[0], y, index, views } : { x: views[0], y, index };
+    }
     if (this.aug) {
       const rows = this.shuffle ? this.src.indexSelect(0, index) : this.src.narrow(0, s, b);
       const views = ep.views.map(([off, dir]) => this.finish(cropFlip(rows, this.aug!, this.st!, off.narrow(0, s, b), dir.narrow(0, s, b)), true));
@@ -222,6 +239,8 @@ interface Epoch {
   batches: number;
   perm: Tensor;
   views: [Tensor, Tensor][];
+  /** Jitter: per view, the epoch's noise (n × D). */
+  noise: Tensor[];
   tensors: Tensor[];
 }
 
