@@ -16,6 +16,10 @@ import type { Module } from '../nn/module.js';
 
 /** Canonical method names (index.ts also accepts the aliases 'erm' → 'none', 'input' → 'mixup'). */
 export type MethodName = 'none' | 'mixup' | 'manifold' | 'cutmix' | 'adamixup';
+/** The semi-supervised methods: StepMethods (lib/train/step.ts) that own their training step (ssl.ts). */
+export type SslMethodName = 'mixmatch' | 'ict';
+/** Every name mixup.create accepts (canonical). */
+export type AnyMethodName = MethodName | SslMethodName;
 
 /**
  * How λ is drawn:

@@ -53,6 +53,12 @@ export interface TrainerOptions {
   train: DataLoader;
   /** Extra data streams by name (e.g. { unlabeled }), one batch of each per step, cycled, resumable. */
   loaders?: Record<string, DataLoader>;
+  /**
+   * Steps per epoch. Default: one pass over the train loader. When set, the train loader is cycled like
+   * the extra streams (a new shuffle when it runs out, its position checkpointed) and an epoch is this many
+   * steps — for semi-supervised runs whose labeled set is a few batches (e.g. the unlabeled loader's length).
+   */
+  stepsPerEpoch?: number;
   /** Evaluated after each epoch (model.eval(), noGrad). */
   val?: DataLoader;
   numClasses: number;
@@ -87,6 +93,7 @@ export interface Resolved {
   method: AnyMethod;
   train: DataLoader;
   loaders: Record<string, DataLoader>;
+  stepsPerEpoch?: number;
   val?: DataLoader;
   numClasses: number;
   epochs: number;
@@ -99,7 +106,7 @@ export interface Resolved {
 }
 
 const OPTION_KEYS = new Set([
-  'model', 'optimizer', 'scheduler', 'schedulerStep', 'method', 'train', 'loaders', 'val', 'numClasses', 'epochs', 'plugins', 'outDir', 'config',
+  'model', 'optimizer', 'scheduler', 'schedulerStep', 'method', 'train', 'loaders', 'stepsPerEpoch', 'val', 'numClasses', 'epochs', 'plugins', 'outDir', 'config',
   'logEvery', 'progress', 'resume', 'signal', 'handleSigint', 'onEpoch', 'onLog',
 ]);
 const HOOKS: readonly string[] = ['setup', ...EVENTS, 'evaluate', 'state', 'loadState'];
@@ -156,6 +163,8 @@ export function resolveOptions(opts: TrainerOptions): Resolved {
     if (k === 'train') throw verr("loaders: 'train' is the train option; name the extra stream otherwise (e.g. 'unlabeled')");
     if (l === o.train) throw verr(`loaders.${k} is the train loader itself; give each stream its own DataLoader`);
   }
+  if (o.stepsPerEpoch !== undefined && (!Number.isSafeInteger(o.stepsPerEpoch) || o.stepsPerEpoch < 1))
+    throw verr(`stepsPerEpoch must be a positive integer, got ${str(o.stepsPerEpoch)}`);
   if (!Number.isSafeInteger(o.numClasses) || o.numClasses < 2) throw verr(`numClasses must be an integer ≥ 2, got ${str(o.numClasses)}`);
   if (!Number.isSafeInteger(o.epochs) || o.epochs < 1) throw verr(`epochs must be a positive integer, got ${str(o.epochs)}`);
   if (o.scheduler !== undefined) {
@@ -209,7 +218,7 @@ export function resolveOptions(opts: TrainerOptions): Resolved {
     ...builtIn((o.signal || (o.handleSigint ?? dir !== undefined)) && interruptOn({ signal: o.signal, sigint: o.handleSigint ?? dir !== undefined })),
   ];
   return {
-    model: o.model, optimizer: o.optimizer, scheduler: o.scheduler, schedulerStep, method: o.method ?? none(), train: o.train, loaders: { ...loaders },
+    model: o.model, optimizer: o.optimizer, scheduler: o.scheduler, schedulerStep, method: o.method ?? none(), train: o.train, loaders: { ...loaders }, stepsPerEpoch: o.stepsPerEpoch,
     val: o.val, numClasses: o.numClasses, epochs: o.epochs, outDir: dir, config: o.config ?? {}, logEvery, resumeFrom, plugins,
   };
 }

@@ -4,6 +4,7 @@
 export { ema, type EmaPlugin } from './ema.js';
 export { earlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 export { clipGrad, type ClipGradOptions } from './clip-grad.js';
+export { decoupledWeightDecay, decayedTensors, type DecoupledWeightDecayOptions } from './decoupled-weight-decay.js';
 export { divergenceGuard, DivergenceError } from './divergence.js';
 export { checkpointer } from './checkpointer.js';
 export { jsonLog } from './log.js';

@@ -66,7 +66,7 @@ export function saveCheckpoint(t: Trainer, pos: Position, jsonPath: string): voi
       partial: pos.partial,
       loaderEpoch: pos.loaderEpoch,
       loaderSeed: t.train.seed,
-      batchesPerEpoch: t.train.length,
+      batchesPerEpoch: t.batchesPerEpoch,
       totalEpochs: t.epochs,
       numClasses: t.numClasses,
       iteration: pos.iteration,
@@ -104,8 +104,8 @@ export function loadCheckpoint(t: Trainer, file: string): Position {
     checkModelFits(t.model, tensors, where);
     if (meta.numClasses !== t.numClasses) throw bad(`the checkpoint has numClasses ${meta.numClasses}, the trainer ${t.numClasses}`);
     if (meta.epoch > t.epochs || (meta.epoch === t.epochs && meta.step > 0)) throw bad(`the checkpoint is at epoch ${meta.epoch}, past epochs = ${t.epochs}`);
-    if (meta.step > 0 && meta.batchesPerEpoch !== t.train.length)
-      throw bad(`the checkpoint stopped mid-epoch with ${meta.batchesPerEpoch} batches per epoch; the train loader now has ${t.train.length}`);
+    if (meta.step > 0 && meta.batchesPerEpoch !== t.batchesPerEpoch)
+      throw bad(`the checkpoint stopped mid-epoch with ${meta.batchesPerEpoch} batches per epoch; the trainer now has ${t.batchesPerEpoch}`);
     if (meta.step > meta.batchesPerEpoch) throw bad(`step ${meta.step} > ${meta.batchesPerEpoch} batches per epoch; corrupt checkpoint`);
     if ((meta.scheduler !== undefined) !== (t.scheduler !== undefined))
       throw bad(`the checkpoint ${meta.scheduler !== undefined ? 'has' : 'has no'} scheduler state, the trainer ${t.scheduler ? 'has' : 'has no'} scheduler`);
@@ -114,7 +114,9 @@ export function loadCheckpoint(t: Trainer, file: string): Position {
     const streams = meta.streams ?? {};
     for (const name of Object.keys(t.loaders))
       if (!streams[name] && (meta.epoch > 0 || meta.step > 0)) throw bad(`the checkpoint has no position of the loader '${name}' (trained without it?)`);
-    for (const name of Object.keys(streams)) if (!(name in t.loaders)) throw bad(`the checkpoint was trained with a loader '${name}' the trainer does not have`);
+    if ((t.stepsPerEpoch !== undefined) !== ('train' in streams) && (meta.epoch > 0 || meta.step > 0))
+      throw bad(`the checkpoint was trained ${'train' in streams ? 'with' : 'without'} stepsPerEpoch (a cycled train loader), the trainer ${t.stepsPerEpoch !== undefined ? 'has' : 'has no'} stepsPerEpoch`);
+    for (const name of Object.keys(streams)) if (name !== 'train' && !(name in t.loaders)) throw bad(`the checkpoint was trained with a loader '${name}' the trainer does not have`);
     let methodState: Record<string, Tensor> | undefined;
     const mm = t.method.module;
     if (mm) {

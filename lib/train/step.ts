@@ -6,7 +6,11 @@
 //   (ctx.batches.train, ctx.batches.unlabeled, …), runs its forward passes and returns the loss.
 //
 // Either way the Trainer does zeroGrad → backward → optimizer.step around it, so gradient
-// clipping, EMA and the divergence guard apply to both.
+// clipping, EMA and the divergence guard apply to both. A step method may also have
+// afterOptimizerStep(ctx) (called right after optimizer.step(), before the plug-ins' afterOptimizerStep:
+// MixMatch's EMA, ICT's teacher) and evalModel() (the model the Trainer validates and evaluates
+// instead of the trained one: MixMatch's EMA, ICT's teacher; the plug-ins' scores, e.g. the EMA
+// plug-in's emaValAcc, are added as always).
 import type * as torch from '../torch/index.js';
 import type { Module } from '../nn/module.js';
 import type { Batch } from '../data/loader.js';
@@ -25,6 +29,7 @@ export interface StepContext {
   totalEpochs: number;
   /** Steps done before this one, since the start of training. */
   iteration: number;
+  /** Steps per epoch (the Trainer's stepsPerEpoch, or the train loader's length). */
   batchesPerEpoch: number;
 }
 
@@ -43,7 +48,12 @@ export interface StepMethod {
   /** Trainable parts of its own (the optimizer must include module.parameters(); checkpointed). */
   readonly module?: Module;
   attach?(model: Module): Module;
+  /** After optimizer.step(), inside the step's tidy, before the plug-ins' afterOptimizerStep (EMA/teacher updates). */
+  afterOptimizerStep?(ctx: StepContext): void;
+  /** The model to validate/evaluate instead of ctx.model (an EMA or teacher held by the method). */
+  evalModel?(): Module;
   epochStats?(): object | undefined;
+  /** JSON-serialisable state (checkpointed in the checkpoint's JSON; tensors go in `module`). */
   stateDict?(): unknown;
   loadStateDict?(s: unknown): void;
 }

@@ -26,6 +26,11 @@ export type { TrainerOptions, SchedulerLike, StepLog } from './options.js';
 export { bestEpoch, makeHistory, type History, type Results } from './history.js';
 
 const YIELD_MS = 15;
+
+/** n batches of a cycled stream (stepsPerEpoch), each made when the loop asks for it (inside the step's tidy). */
+function* take(stream: Stream, n: number): Generator<Batch> {
+  for (let i = 0; i < n; i++) yield stream.next();
+}
 const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Trainer {
@@ -36,6 +41,10 @@ export class Trainer {
   readonly method: AnyMethod;
   readonly train: DataLoader;
   readonly loaders: Readonly<Record<string, DataLoader>>;
+  /** The stepsPerEpoch option (undefined: one pass over the train loader per epoch). */
+  readonly stepsPerEpoch?: number;
+  /** Steps per epoch: stepsPerEpoch, or the train loader's length. */
+  readonly batchesPerEpoch: number;
   readonly val?: DataLoader;
   readonly numClasses: number;
   readonly epochs: number;
@@ -52,7 +61,8 @@ export class Trainer {
     const o = resolveOptions(opts);
     ({ model: this.model, optimizer: this.optimizer, scheduler: this.scheduler, schedulerStep: this.schedulerStep, method: this.method, train: this.train } = o);
     ({ loaders: this.loaders, val: this.val, numClasses: this.numClasses, epochs: this.epochs, outDir: this.outDir, config: this.config } = o);
-    ({ logEvery: this.logEvery, resumeFrom: this.resumeFrom, plugins: this.plugins } = o);
+    ({ logEvery: this.logEvery, resumeFrom: this.resumeFrom, plugins: this.plugins, stepsPerEpoch: this.stepsPerEpoch } = o);
+    this.batchesPerEpoch = this.stepsPerEpoch ?? this.train.length;
     for (const p of this.plugins) p.setup?.(this);
     this.hooks = Object.fromEntries(EVENTS.map((e) => [e, this.plugins.filter((p) => typeof p[e] === 'function')])) as Record<EventName, Plugin[]>;
   }
@@ -64,10 +74,16 @@ export class Trainer {
     return { log: path.join(d, 'log.jsonl'), checkpoint: path.join(d, 'checkpoint.safetensors'), checkpointJson: path.join(d, 'checkpoint.json'), results: path.join(d, 'results.json') };
   }
 
-  /** Loss (mean CE on the hard labels), accuracy and ECE over a loader in eval mode without gradients, plus the plug-ins' scores (EMA: .ema). */
+  /** The model validated and evaluated: the method's evalModel() (MixMatch's EMA, ICT's teacher) when it has one, else the trained model. */
+  get evalModel(): Module {
+    const m = this.method;
+    return (ownsStep(m) && m.evalModel?.()) || this.model;
+  }
+
+  /** Loss (mean CE on the hard labels), accuracy and ECE of evalModel over a loader in eval mode without gradients, plus the plug-ins' scores (EMA: .ema). */
   evaluate(loader: DataLoader): EvalResult & Record<string, EvalResult | number> {
     if (!(loader instanceof DataLoader)) throw new torch.TorchTypeError('Trainer: evaluate(loader): expected a data.DataLoader');
-    const r = evaluateModel(this.model, loader) as EvalResult & Record<string, EvalResult | number>;
+    const r = evaluateModel(this.evalModel, loader) as EvalResult & Record<string, EvalResult | number>;
     for (const p of this.plugins) Object.assign(r, p.evaluate?.(loader));
     return r;
   }
@@ -90,8 +106,11 @@ export class Trainer {
   private async run(): Promise<History> {
     const start: Position = this.resumeFrom ? loadCheckpoint(this, this.resumeFrom) : { epoch: 0, step: 0, iteration: 0, loaderEpoch: 0, streams: {}, history: [] };
     const streams = Object.entries(this.loaders).map(([k, l]) => new Stream(k, l, start.streams[k] ?? { epoch: l.epoch, step: 0 }));
+    // With stepsPerEpoch the train loader is cycled too; its position is checkpointed as the stream 'train'.
+    const cycled = this.stepsPerEpoch !== undefined ? new Stream('train', this.train, start.streams.train ?? { epoch: this.train.epoch, step: 0 }) : undefined;
+    const all = cycled ? [cycled, ...streams] : streams;
     const s: TrainState = {
-      trainer: this, epoch: start.epoch, step: start.step, iteration: start.iteration, batchesPerEpoch: this.train.length, logNow: false, samples: 0,
+      trainer: this, epoch: start.epoch, step: start.step, iteration: start.iteration, batchesPerEpoch: this.batchesPerEpoch, logNow: false, samples: 0,
       seconds: 0, history: [...start.history], interrupt: false, stepInfo: {}, message: (line) => this.emit('message', s, line),
     };
     let lossSum = start.lossSum;
@@ -100,14 +119,14 @@ export class Trainer {
     const checkpoint = (completed: number, loaderEpoch: number, partial?: Position['partial']) => {
       const key = `${completed}:${partial ? s.step : 0}`;
       if (key === lastSaved) return;
-      s.position = { epoch: completed, step: partial ? s.step : 0, iteration: s.iteration, loaderEpoch, partial, lossSum: partial && lossSum, streams: Object.fromEntries(streams.map((x) => [x.name, { ...x.pos }])), history: s.history };
+      s.position = { epoch: completed, step: partial ? s.step : 0, iteration: s.iteration, loaderEpoch, partial, lossSum: partial && lossSum, streams: Object.fromEntries(all.map((x) => [x.name, { ...x.pos }])), history: s.history };
       this.emit('checkpoint', s);
       lastSaved = key;
     };
     let interrupted = false;
     let started = false;
     try {
-      for (const x of streams) if (start.streams[x.name]) x.restore();
+      for (const x of all) if (start.streams[x.name]) x.restore();
       started = true;
       this.emit('fitStart', s);
       for (let e = start.epoch + 1; e <= this.epochs && !interrupted && !s.stop; e++) {
@@ -123,10 +142,12 @@ export class Trainer {
         const acc = (lossSum ??= torch.tidy(() => torch.keep(torch.zeros([], { dtype: 'float64', device: this.train.device }))));
         this.model.train();
         this.method.module?.train();
-        const it = this.train[Symbol.iterator]();
+        const skip = partial ? start.step : 0;
+        const it = cycled ? take(cycled, s.batchesPerEpoch - skip) : this.train[Symbol.iterator]();
         let finished = false;
         try {
-          for (; s.step < (partial ? start.step : 0); s.step++) torch.tidy(() => void it.next());
+          if (cycled) s.step = skip; // the stream resumes at its checkpointed position
+          else for (; s.step < skip; s.step++) torch.tidy(() => void it.next());
           this.emit('epochStart', s);
           const t0 = performance.now() - s.seconds * 1000;
           let lastYield = performance.now();
@@ -185,7 +206,7 @@ export class Trainer {
       s.error = err;
       throw err;
     } finally {
-      for (const x of streams) x.close();
+      for (const x of all) x.close();
       lossSum?.dispose();
       if (started) this.finish(s);
     }
@@ -206,6 +227,7 @@ export class Trainer {
     r.loss.backward();
     this.emit('afterBackward', s);
     this.optimizer.step();
+    if (ownsStep(m)) m.afterOptimizerStep?.(ctx);
     this.emit('afterOptimizerStep', s);
     const l = r.loss.detach();
     const bs = r.batchSize ?? n.value.y.shape[0];
