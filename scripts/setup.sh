@@ -23,7 +23,7 @@ fail() { echo "setup: FAILED: $*" >&2; exit 1; }
 torch_version=$(cat scripts/TORCH_VERSION)
 
 # ---- 1. Debian packages -------------------------------------------------------------------------
-pkgs=(cmake g++ make python3 python3-venv dataset-fashion-mnist libtorch-dev)
+pkgs=(cmake g++ make python3 python3-venv dataset-fashion-mnist libtorch-dev chromium)  # chromium: the report's headless-browser test
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -52,6 +52,8 @@ fi
 [[ $(readlink .venv 2>/dev/null) == "$venv" ]] || ln -sfn "$venv" .venv
 
 # ---- 3. npm packages ----------------------------------------------------------------------------
+# (package.json's install script, which builds the addon where torchmix is installed from npm, is a
+# no-op in a clone: the addon is built in step 4.)
 lock_sum=$(sha256sum package-lock.json | cut -c1-16)
 if [[ ! -d node_modules || $(cat node_modules/.torchmix-lock 2>/dev/null) != "$lock_sum" ]]; then
   say "npm ci"
@@ -63,7 +65,8 @@ fi
 if [[ $flavour == debian ]]; then out=build-1.13; export LIBTORCH=${LIBTORCH:-/usr}; else out=build; fi
 addon=$out/Release/torchmix.node
 stamp="flavour=$flavour LIBTORCH=${LIBTORCH:-} LIBTORCH_USE_PYTORCH=${LIBTORCH_USE_PYTORCH:-} venv=$venv"
-newer=$( [[ -f $addon ]] && find native CMakeLists.txt package-lock.json -newer "$addon" -print -quit || echo missing)
+# Newer than the last build's stamp (a build that changes no object leaves the addon's mtime as it was).
+newer=$( [[ -f $addon && -f $out/.torchmix-stamp ]] && find native CMakeLists.txt package-lock.json -newer "$out/.torchmix-stamp" -print -quit || echo missing)
 if [[ -n $newer || $(cat "$out/.torchmix-stamp" 2>/dev/null) != "$stamp" ]]; then
   say "building the addon into $out/ (LibTorch: $flavour${LIBTORCH:+, LIBTORCH=$LIBTORCH})"
   [[ $(cat "$out/.torchmix-stamp" 2>/dev/null) == "$stamp" ]] || rm -rf "$out"

@@ -58,6 +58,8 @@ interface TrainerLike {
   fit(): Promise<History>;
   /** The model's metrics, plus the plug-ins' (EMA: .ema). */
   evaluate(loader: DataLoaderT): Metrics & Record<string, unknown>;
+  /** The plug-ins (EMA: .average.module, the averaged model). */
+  readonly plugins: readonly { name: string; average?: { module: Module } }[];
 }
 type TrainModule = { Trainer: new (opts: Record<string, unknown>) => TrainerLike; plugins: typeof Plugins };
 
@@ -180,7 +182,12 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   const resultsFile = path.join(out, 'results.json');
   let testMetrics: (Metrics & Record<string, unknown>) | undefined;
   if (valSet) testMetrics = trainer.evaluate(testLoader);
-  const { writeReport, decisionBoundarySvg, DECISION_BOUNDARY_FILE, readRun } = await import('../report/index.js');
+  const { writeReport, decisionBoundarySvg, DECISION_BOUNDARY_FILE, readRun, reliabilityOfModel, writeReliability, drawMixedBatch, writeMixedBatch } = await import('../report/index.js');
+  // Pictures for the report: reliability diagrams on the test split (final model, and the EMA
+  // model with --ema), and one train batch as the method mixed it (drawn without moving the run's RNG).
+  const averaged = trainer.plugins.filter((p) => p.average?.module).map((p) => [p.name, p.average!.module] as const);
+  writeReliability(out, [['final', model] as const, ...averaged].map(([name, m]) => reliabilityOfModel(m, testLoader, { model: name, split: 'test' })));
+  writeMixedBatch(out, drawMixedBatch({ method, model, loader: trainLoader, numClasses, classes: full.classes, normalize: loaderOptions(cfg, true).normalize, totalEpochs: cfg.epochs }));
   if (isToy(cfg.dataset)) {
     const svg = await decisionBoundarySvg(model, trainSet, { title: `${methodName}${cfg.alpha !== undefined ? ` (α=${cfg.alpha})` : ''} on ${cfg.dataset}` });
     fs.writeFileSync(path.join(out, DECISION_BOUNDARY_FILE), svg);

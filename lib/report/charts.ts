@@ -18,7 +18,12 @@ export function compactSvg(svg: string): string {
   return svg.replace(/ (d|transform|opacity|fill-opacity|stroke-opacity)="([^"]*)"/g, (_, a: string, v: string) => ` ${a}="${v.replace(/-?\d*\.\d{3,}/g, (n) => String(Math.round(Number(n) * 100) / 100))}"`);
 }
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+/** Text for HTML (element content and quoted attribute values). */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
 
 export interface SeriesPoint {
   x: number;

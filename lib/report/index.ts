@@ -1,5 +1,6 @@
 // Run reports: one self-contained HTML page per run (report.html: loss and accuracy curves, an
-// accuracy/ECE/time table, the config, and for 2-D toy sets the decision boundary), and a
+// accuracy/ECE/time table, the config, the reliability diagrams next to the ECE curve (reliability.ts),
+// one training batch as the method mixed it (batch-grid.ts), and for 2-D toy sets the decision boundary), and a
 // side-by-side page for two runs (compare.html: e.g. ERM next to mixup). Charts are vega-lite
 // rendered to inline SVG in Node; the pages load no scripts, fonts or images from anywhere.
 //
@@ -11,9 +12,14 @@ import { writeFileAtomic } from '../torch/serialize.js';
 import type { Module } from '../nn/module.js';
 import { softmax } from '../nn/functional.js';
 import type { Dataset } from '../data/idx.js';
-import { renderSvg, lineChartSpec, decisionBoundarySpec, policyRegionSpec, lamHistogramSpec, type SeriesPoint, type GridCell, type Point2 } from './charts.js';
+import { readReliability, reliabilitySvg, type Reliability } from './reliability.js';
+import { readMixedBatch, mixedBatchHtml, MIXED_BATCH_CSS, type MixedBatch } from './batch-grid.js';
+import { renderSvg, escapeHtml, lineChartSpec, decisionBoundarySpec, policyRegionSpec, lamHistogramSpec, type SeriesPoint, type GridCell, type Point2 } from './charts.js';
 
-export { renderSvg, lineChartSpec, decisionBoundarySpec } from './charts.js';
+export { renderSvg, escapeHtml, lineChartSpec, decisionBoundarySpec } from './charts.js';
+export { RELIABILITY_FILE, reliabilityOf, reliabilityOfModel, writeReliability, readReliability, reliabilitySvg, type Reliability, type ReliabilityBin } from './reliability.js';
+export { MIXED_BATCH_FILE, drawMixedBatch, writeMixedBatch, readMixedBatch, mixedBatchHtml, type MixedBatch, type MixedTile } from './batch-grid.js';
+export { encodePng, pngDataUri } from './png.js';
 
 /** The name of the decision-boundary picture in a run folder (the CLI writes it for toy sets). */
 export const DECISION_BOUNDARY_FILE = 'decision-boundary.svg';
@@ -54,6 +60,10 @@ export interface RunData {
   /** Per-step training loss from log.jsonl, when it logs steps. */
   steps: { step: number; loss: number }[];
   decisionBoundary?: string;
+  /** reliability.json: the reliability diagram(s) of the final (and EMA) model. */
+  reliability?: Reliability[];
+  /** mixed-batch.json: one training batch as the method mixed it. */
+  mixedBatch?: MixedBatch;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -133,6 +143,8 @@ export function readRun(runDir: string): RunData {
     interrupted: (h as { interrupted?: boolean })?.interrupted ?? undefined,
     steps,
     decisionBoundary: fs.existsSync(db) ? fs.readFileSync(db, 'utf8') : undefined,
+    reliability: readReliability(runDir),
+    mixedBatch: readMixedBatch(runDir),
   };
 }
 
@@ -182,9 +194,6 @@ export async function policyChartSvgs(run: RunData): Promise<string[]> {
 }
 
 // ---- HTML ------------------------------------------------------------------------------------------------
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 const pct = (v: number | undefined, d = 2) => (v === undefined ? '–' : `${(100 * v).toFixed(d)}%`);
 const fix = (v: number | undefined, d = 4) => (v === undefined ? '–' : v.toFixed(d));
 const svgOnly = (svg: string) => svg.replace(/^<\?xml[^>]*>\s*/, '');
@@ -193,7 +202,8 @@ const CSS = `body{font-family:system-ui,sans-serif;margin:2em auto;max-width:120
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}td,th{padding:.25em .7em;border-bottom:1px solid #eee;text-align:right}
 th{background:#f6f6f6}td:first-child,th:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1.5em}
-.charts figure{margin:0}pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:.85em}.muted{color:#777}`;
+.charts figure{margin:0}pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:.85em}.muted{color:#777}
+${MIXED_BATCH_CSS}`;
 
 function page(title: string, body: string): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>\n<style>${CSS}</style></head>\n<body>\n${body}\n</body></html>\n`;
@@ -234,7 +244,8 @@ function epochTable(run: RunData): string {
 export async function renderReport(run: RunData): Promise<string> {
   const c = run.config;
   const title = `torchmix: ${String(c.method ?? '?')} on ${String(c.dataset ?? '?')} — ${run.name}`;
-  const charts = await Promise.all([lossChartSvg(run), accuracyChartSvg(run), eceChartSvg(run), lrChartSvg(run), stepLossChartSvg(run)]);
+  // The reliability diagrams sit next to the ECE curve.
+  const charts = await Promise.all([lossChartSvg(run), accuracyChartSvg(run), eceChartSvg(run), ...(run.reliability ?? []).map(reliabilitySvg), lrChartSvg(run), stepLossChartSvg(run)]);
   const parts = [
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="muted">${run.libtorch ? `LibTorch ${escapeHtml(String(run.libtorch.version ?? '?'))}, ` : ''}model ${escapeHtml(String(c.model ?? '?'))}, device ${escapeHtml(String(c.device ?? '?'))}, seed ${escapeHtml(String(c.seed ?? '?'))}</p>`,
@@ -244,6 +255,7 @@ export async function renderReport(run: RunData): Promise<string> {
     figures(charts),
   ];
   if (run.decisionBoundary) parts.push('<h2>Decision boundary</h2>', figures([run.decisionBoundary]));
+  if (run.mixedBatch) parts.push('<h2>One training batch, mixed</h2>', await mixedBatchHtml(run.mixedBatch));
   const policy = await policyChartSvgs(run);
   if (policy.length) parts.push('<h2>Learned mixing policy (AdaMixup)</h2>', figures(policy));
   parts.push('<h2>Per epoch</h2>', epochTable(run), '<h2>Config</h2>', `<pre>${escapeHtml(JSON.stringify(c, null, 2))}</pre>`);
