@@ -9,7 +9,9 @@ export const REPORT_HELP = `Usage: torchmix report RUN_DIR
        torchmix report --compare RUN_A RUN_B [RUN_C …] [--out compare.html]
 
 Writes RUN_DIR/report.html from its results.json (and log.jsonl): loss/accuracy/ECE curves, a
-table of accuracy, ECE and seconds per epoch, the config, and the decision boundary of toy runs.
+table of accuracy, ECE and seconds per epoch, the config, and the decision boundary of toy runs;
+from reliability.json the reliability diagrams (final and EMA model), from mixed-batch.json one
+training batch as the method mixed it (both written by 'torchmix train').
 With --compare: one page with the runs side by side (e.g. ERM next to mixup).
 
   --compare      compare the given runs

@@ -111,7 +111,7 @@ export function readReliability(runDir: string): Reliability[] | undefined {
 
 const modelLabel = (m: string) => (m === 'final' ? 'final model' : `${m.toUpperCase()} model`);
 
-/** The vega-lite spec of one diagram: accuracy bars, the gap to the mean confidence, the diagonal, the counts. */
+/** The vega-lite spec of one diagram: accuracy bars, each bin's mean confidence (a line) and the gap, the diagonal, the counts. */
 export function reliabilitySpec(r: Reliability, o?: { size?: number }): object {
   const size = o?.size ?? 300;
   const rows = r.bins
@@ -121,7 +121,7 @@ export function reliabilitySpec(r: Reliability, o?: { size?: number }): object {
   const y = { type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1.08], nice: false }, axis: { values: [0, 0.2, 0.4, 0.6, 0.8, 1] } };
   return {
     $schema: SCHEMA,
-    title: { text: `Reliability: ${modelLabel(r.model)} (${r.split})`, subtitle: `ECE ${(100 * r.ece).toFixed(2)}%, accuracy ${(100 * r.acc).toFixed(2)}%, ${r.n} samples, ${r.nBins} bins` },
+    title: { text: `Reliability: ${modelLabel(r.model)} (${r.split})`, subtitle: [`ECE ${(100 * r.ece).toFixed(2)}% · accuracy ${(100 * r.acc).toFixed(2)}% · ${r.n} samples`, `${r.nBins} bins · bars: accuracy · red: mean confidence`] },
     width: size,
     height: size,
     layer: [
@@ -141,6 +141,12 @@ export function reliabilitySpec(r: Reliability, o?: { size?: number }): object {
         data: { values: rows },
         mark: { type: 'rect', color: '#e45756', opacity: 0.35, stroke: '#e45756', strokeWidth: 0.5, aria: false },
         encoding: { x, x2: { field: 'hi' }, y: { ...y, field: 'acc' }, y2: { field: 'conf' } },
+      },
+      {
+        name: 'reliability_confidence',
+        data: { values: rows },
+        mark: { type: 'rule', color: '#b22222', strokeWidth: 1.5, aria: false },
+        encoding: { x, x2: { field: 'hi' }, y: { ...y, field: 'conf' } },
       },
       {
         name: 'reliability_count',

@@ -33,8 +33,8 @@ export interface PageVisit {
   errors: string[];
   /** Evaluates a JS expression in the page (awaiting a Promise) and returns its JSON value. */
   evaluate<T>(expression: string): Promise<T>;
-  /** A PNG of the whole page (width × its full height). */
-  screenshot(width?: number): Promise<Buffer>;
+  /** A PNG of the page at this width, down to the end of the element `until` matches (default: all of it). */
+  screenshot(width?: number, until?: string): Promise<Buffer>;
 }
 
 export class Chromium {
@@ -105,10 +105,13 @@ export class Chromium {
         if (r.exceptionDetails) throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
         return r.result.value;
       },
-      screenshot: async (width = 1200) => {
-        const h = await visit.evaluate<number>('document.documentElement.scrollHeight');
+      screenshot: async (width = 1200, until?: string) => {
+        await this.send('Emulation.setDeviceMetricsOverride', { width, height: 900, deviceScaleFactor: 1, mobile: false }, sessionId);
+        const h = await visit.evaluate<number>(
+          until ? `Math.ceil(document.querySelector(${JSON.stringify(until)}).getBoundingClientRect().bottom + window.scrollY + 16)` : 'document.documentElement.scrollHeight',
+        );
         await this.send('Emulation.setDeviceMetricsOverride', { width, height: h, deviceScaleFactor: 1, mobile: false }, sessionId);
-        const r = (await this.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true }, sessionId)) as { data: string };
+        const r = (await this.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true, clip: { x: 0, y: 0, width, height: h, scale: 1 } }, sessionId)) as { data: string };
         return Buffer.from(r.data, 'base64');
       },
     };
