@@ -1,6 +1,6 @@
 // The `nn` namespace: import { nn } from 'torchmix'.
 export * as functional from './functional.js';
-export { Module, type StateDict, type LoadStateDictResult } from './module.js';
+export { Module, Parameter, isParameter, type StateDict, type LoadStateDictResult } from './module.js';
 export * from './layers/index.js';
 export {
   CrossEntropyLoss, NLLLoss, MSELoss, BCELoss, BCEWithLogitsLoss, KLDivLoss,

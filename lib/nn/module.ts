@@ -2,11 +2,22 @@
 // insertion order, dotted names ('layer1.0.conv1.weight'), train()/eval(), to(), stateDict(),
 // loadStateDict().
 //
-// Registration. `registerParameter('weight', t)`, `registerBuffer('running_mean', t)` and
-// `registerModule('conv1', m)` store the value in the module's ordered slots AND define an
-// accessor property of the same name on the instance, so `this.weight` reads the slot and
-// `this.weight = t` re-registers (PyTorch's __setattr__). Subclasses declare the fields for the
-// type checker with `declare weight: Tensor;` (a `declare` field emits no initialiser).
+// Registration by assignment (PyTorch's __setattr__). Every module is a Proxy (returned by this
+// base constructor) with set/defineProperty/deleteProperty traps only, so both
+//   class Net extends nn.Module { fc = new nn.Linear(4, 2); }                       // class field
+//   class Net extends nn.Module { declare fc: nn.Linear; constructor() { super(); this.fc = new nn.Linear(4, 2); } }
+// register `fc` as a child module, in assignment order. The rule, as PyTorch's:
+//   - a Module assigned to a new name registers a child; nn.Parameter(t) (or a tensor that is
+//     already some module's parameter) registers a parameter; anything else (plain tensors
+//     included) stays a plain attribute;
+//   - a registered name keeps its slot and position: a parameter takes a parameter or null, a
+//     buffer a tensor or null, a child a Module or null (null keeps the slot as None); any other
+//     value is a TorchTypeError, and so is changing a slot's kind (delete it first);
+//   - `delete this.fc` unregisters.
+// `registerModule(name, m)` / `registerParameter` / `registerBuffer` stay for names chosen at run
+// time and for buffers. Registered values are also plain data properties of the wrapped object, so
+// a read (`this.fc`, `this.weight`) is one trap-less proxy hop (docs/BENCHMARKS.md, "Modules by
+// assignment: cost per step").
 //
 // Lifetime. Parameters and buffers are taken out of any tidy scope (torch.keep) when registered:
 // they live until replaced (to(), re-registration) or until the module is garbage-collected.
@@ -41,6 +52,124 @@ function own(t: Tensor): Tensor {
   return keep(t);
 }
 
+/** The plain object behind a module's proxy (registration writes its data properties directly). */
+const RAW = Symbol('torchmix.module.raw');
+/** The proxy of a plain module object (the receiver assignments are expected through). */
+const PROXY = Symbol('torchmix.module.proxy');
+/** Tensors made by nn.Parameter or registered as a parameter: assigning one registers a parameter. */
+const parameterTensors = new WeakSet<Tensor>();
+
+type SlotKind = 'parameter' | 'buffer' | 'child module';
+const rawOf = (m: Module): Module => (m as unknown as Record<symbol, Module>)[RAW] ?? m;
+const slotOf = (m: Module, name: string): SlotKind | undefined =>
+  m._parameters.has(name) ? 'parameter' : m._buffers.has(name) ? 'buffer' : m._modules.has(name) ? 'child module' : undefined;
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v instanceof Tensor) return parameterTensors.has(v) ? 'a parameter' : `a plain Tensor (${v.dtype})`;
+  if (v instanceof Module) return `a Module (${v.constructor.name})`;
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
+  return `a ${typeof v}`;
+}
+
+/**
+ * Marks a tensor as a parameter (PyTorch's nn.Parameter): `this.w = nn.Parameter(torch.randn([3]))`
+ * in a module registers `w`. Returns a new leaf handle sharing data's storage, with requiresGrad
+ * (default true; only floating tensors can require gradients). A plain tensor assigned to a new
+ * name stays a plain attribute, as in PyTorch.
+ */
+export function Parameter(data: Tensor, requiresGrad = true): Tensor {
+  if (!(data instanceof Tensor)) throw new TorchTypeError(`nn.Parameter(data): expected a Tensor, got ${describe(data)}`);
+  if (typeof requiresGrad !== 'boolean') throw new TorchTypeError(`nn.Parameter(data, requiresGrad): requiresGrad must be a boolean, got ${describe(requiresGrad)}`);
+  if (requiresGrad && !isFloating(data.dtype))
+    throw new TorchTypeError(`nn.Parameter(data): only floating tensors can require gradients, got ${data.dtype} (JS integers infer int64: pass { dtype: 'float32' } to torch.tensor, or write .float())`);
+  const p = data.detach();
+  if (requiresGrad) p.requiresGrad_(true);
+  parameterTensors.add(p);
+  return p;
+}
+/** A tensor's type when it is a parameter: the same Tensor class (nn.Parameter only marks it). */
+export type Parameter = Tensor;
+
+/** True for tensors made by nn.Parameter and for tensors registered as some module's parameter. */
+export function isParameter(t: unknown): boolean {
+  return t instanceof Tensor && parameterTensors.has(t);
+}
+
+/** Assignment `m[name] = value` for a registered name or a Module/parameter value (PyTorch's __setattr__). */
+function assign(raw: Module, name: string, value: unknown): void {
+  const slot = slotOf(raw, name);
+  const where = () => `${raw.constructor.name}.${name}`;
+  if (slot === undefined) {
+    // a plain own attribute of that name (e.g. a field declared without initialiser) gives way, as PyTorch's __dict__ entry does
+    if (Object.prototype.hasOwnProperty.call(raw, name)) delete (raw as unknown as Record<string, unknown>)[name];
+    if (value instanceof Module) raw.registerModule(name, value);
+    else raw.registerParameter(name, value as Tensor, { requiresGrad: (value as Tensor).requiresGrad });
+    return;
+  }
+  const kindOf = isParameter(value) ? 'parameter' : value instanceof Module ? 'child module' : undefined;
+  if (kindOf !== undefined && kindOf !== slot)
+    throw new TorchTypeError(`cannot assign ${describe(value)} to ${where()}: '${name}' is a ${slot} (delete it first to register a ${kindOf} under that name)`);
+  if (slot === 'parameter') {
+    if (value !== null && !isParameter(value))
+      throw new TorchTypeError(`cannot assign ${describe(value)} as parameter ${where()} (nn.Parameter(t) or null expected)`);
+    raw.registerParameter(name, value as Tensor | null, { requiresGrad: value === null ? undefined : (value as Tensor).requiresGrad });
+  } else if (slot === 'buffer') {
+    if (value !== null && !(value instanceof Tensor)) throw new TorchTypeError(`cannot assign ${describe(value)} as buffer ${where()} (a Tensor or null expected)`);
+    raw.registerBuffer(name, value as Tensor | null, { persistent: !raw._nonPersistent.has(name) });
+  } else {
+    if (value !== null && !(value instanceof Module)) throw new TorchTypeError(`cannot assign ${describe(value)} as child module ${where()} (a Module or null expected)`);
+    raw.registerModule(name, value as Module | null);
+  }
+}
+
+const registers = (raw: Module, key: string | symbol, value: unknown): key is string =>
+  typeof key === 'string' && (value instanceof Module || isParameter(value) || slotOf(raw, key) !== undefined);
+
+// Only writes are trapped: reads go straight to the wrapped object (no get trap on the hot path).
+const handler: ProxyHandler<Module> = {
+  set(raw, key, value, receiver) {
+    if (receiver === (raw as unknown as Record<symbol, unknown>)[PROXY] && registers(raw, key, value)) {
+      assign(raw, key, value);
+      return true;
+    }
+    return Reflect.set(raw, key, value, receiver);
+  },
+  // class fields ([[DefineOwnProperty]]) and Object.defineProperty
+  defineProperty(raw, key, desc) {
+    if ('value' in desc && registers(raw, key, desc.value)) {
+      assign(raw, key, desc.value);
+      return true;
+    }
+    if (typeof key === 'string' && slotOf(raw, key) !== undefined)
+      throw new TorchTypeError(`cannot define an accessor for ${raw.constructor.name}.${key}: it is a registered ${slotOf(raw, key)}`);
+    return Reflect.defineProperty(raw, key, desc);
+  },
+  deleteProperty(raw, key) {
+    if (typeof key === 'string' && slotOf(raw, key) !== undefined) {
+      raw._parameters.delete(key);
+      raw._buffers.delete(key);
+      raw._nonPersistent.delete(key);
+      raw._modules.delete(key);
+    }
+    return Reflect.deleteProperty(raw, key);
+  },
+};
+
+/** Wraps a plain module object in its proxy (the base constructor and deepCopy). */
+function wrapModule<M extends Module>(raw: M): M {
+  const proxy = new Proxy(raw, handler) as M;
+  Object.defineProperty(raw, RAW, { value: raw });
+  Object.defineProperty(raw, PROXY, { value: proxy });
+  return proxy;
+}
+
+/** Stores a registered value in its map and as a data property of the plain object (what reads see). */
+function store<V>(m: Module, map: Map<string, V>, name: string, value: V): void {
+  map.set(name, value);
+  Reflect.defineProperty(rawOf(m), name, { value, writable: true, enumerable: true, configurable: true });
+}
+
 export abstract class Module {
   /** @internal */ _parameters = new Map<string, Tensor | null>();
   /** @internal */ _buffers = new Map<string, Tensor | null>();
@@ -49,28 +178,16 @@ export abstract class Module {
   /** Training mode (dropout active, batch norm uses batch statistics). */
   training = true;
 
+  constructor() {
+    // The field initialisers above ran on the plain object; subclasses' constructors and fields,
+    // and every later use, see the proxy.
+    return wrapModule(this);
+  }
+
   /** What the module computes; subclasses implement it. */
   abstract forward(...args: any[]): any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
   // ---- registration -----------------------------------------------------------------------------
-  private defineSlot(name: string, kind: 'param' | 'buffer' | 'module'): void {
-    const own = Object.getOwnPropertyDescriptor(this, name);
-    if (own && own.get) return; // already an accessor (re-registration)
-    const get =
-      kind === 'param'
-        ? function (this: Module) { return this._parameters.get(name) ?? null; }
-        : kind === 'buffer'
-          ? function (this: Module) { return this._buffers.get(name) ?? null; }
-          : function (this: Module) { return this._modules.get(name) ?? null; };
-    const set =
-      kind === 'param'
-        ? function (this: Module, v: Tensor | null) { this.registerParameter(name, v); }
-        : kind === 'buffer'
-          ? function (this: Module, v: Tensor | null) { this.registerBuffer(name, v, { persistent: !this._nonPersistent.has(name) }); }
-          : function (this: Module, v: Module | null) { this.registerModule(name, v); };
-    Object.defineProperty(this, name, { get, set, enumerable: true, configurable: true });
-  }
-
   /**
    * Adds (or replaces) a parameter. The tensor is kept out of tidy scopes; a non-leaf tensor is
    * detached first; floating tensors get requiresGrad (unless requiresGrad: false). null registers
@@ -89,8 +206,8 @@ export abstract class Module {
       if (p.requiresGrad !== rg) p.requiresGrad_(rg);
       own(p);
     }
-    this._parameters.set(name, p);
-    this.defineSlot(name, 'param');
+    if (p !== null) parameterTensors.add(p);
+    store(this, this._parameters, name, p);
     return p as T;
   }
 
@@ -101,10 +218,9 @@ export abstract class Module {
       throw new TorchValueError(`registerBuffer('${name}'): '${name}' is already a ${this._parameters.has(name) ? 'parameter' : 'submodule'}`);
     checkName(this, name, `registerBuffer('${name}')`);
     if (t !== null) own(t);
-    this._buffers.set(name, t);
     if (opts?.persistent === false) this._nonPersistent.add(name);
     else this._nonPersistent.delete(name);
-    this.defineSlot(name, 'buffer');
+    store(this, this._buffers, name, t);
     return t;
   }
 
@@ -114,8 +230,7 @@ export abstract class Module {
     if (this._parameters.has(name) || this._buffers.has(name))
       throw new TorchValueError(`registerModule('${name}'): '${name}' is already a ${this._parameters.has(name) ? 'parameter' : 'buffer'}`);
     checkName(this, name, `registerModule('${name}')`);
-    this._modules.set(name, m);
-    this.defineSlot(name, 'module');
+    store(this, this._modules, name, m);
     return m;
   }
   /** PyTorch's alias of registerModule. */
@@ -267,7 +382,8 @@ export abstract class Module {
           g.dispose();
         }
         keep(q);
-        m._parameters.set(name, q);
+        parameterTensors.add(q);
+        store(m, m._parameters, name, q);
         p.dispose();
       }
       for (const [name, b] of m._buffers) {
@@ -275,7 +391,7 @@ export abstract class Module {
         const q = convert(b);
         if (q === null) continue;
         keep(q);
-        m._buffers.set(name, q);
+        store(m, m._buffers, name, q);
         b.dispose();
       }
     }
@@ -396,26 +512,40 @@ function sameDevice(a: string, b: string): boolean {
 function deepCopyModule(m: Module, mods: Map<Module, Module>, tensors: Map<Tensor, Tensor>): Module {
   const done = mods.get(m);
   if (done) return done;
-  const copy = Object.create(Object.getPrototypeOf(m)) as Module;
+  const src = rawOf(m);
+  const raw = Object.create(Object.getPrototypeOf(src)) as Module;
+  const copy = wrapModule(raw);
   mods.set(m, copy);
   const copyTensor = (t: Tensor | null, param: boolean): Tensor | null => {
     if (t === null) return null;
     let c = tensors.get(t);
     if (!c) {
       c = keep(noGrad(() => t.clone()));
-      if (param && t.requiresGrad) c.requiresGrad_(true);
+      if (param) {
+        if (t.requiresGrad) c.requiresGrad_(true);
+        parameterTensors.add(c);
+      }
       tensors.set(t, c);
     }
     return c;
   };
-  for (const key of Reflect.ownKeys(m)) {
-    const d = Object.getOwnPropertyDescriptor(m, key)!;
-    if (key === '_parameters') d.value = new Map([...m._parameters].map(([k, v]) => [k, copyTensor(v, true)]));
-    else if (key === '_buffers') d.value = new Map([...m._buffers].map(([k, v]) => [k, copyTensor(v, false)]));
-    else if (key === '_nonPersistent') d.value = new Set(m._nonPersistent);
-    else if (key === '_modules') d.value = new Map([...m._modules].map(([k, v]) => [k, v === null ? null : deepCopyModule(v, mods, tensors)]));
+  const slots: Record<string, unknown> = {
+    _parameters: new Map([...src._parameters].map(([k, v]) => [k, copyTensor(v, true)])),
+    _buffers: new Map([...src._buffers].map(([k, v]) => [k, copyTensor(v, false)])),
+    _nonPersistent: new Set(src._nonPersistent),
+    _modules: new Map([...src._modules].map(([k, v]) => [k, v === null ? null : deepCopyModule(v, mods, tensors)])),
+  };
+  const registered = (key: string | symbol): unknown => {
+    if (typeof key !== 'string' || slotOf(src, key) === undefined) return undefined;
+    for (const map of [slots._parameters, slots._buffers, slots._modules] as Map<string, unknown>[]) if (map.has(key)) return map.get(key);
+  };
+  for (const key of Reflect.ownKeys(src)) {
+    if (key === RAW || key === PROXY) continue;
+    const d = Object.getOwnPropertyDescriptor(src, key)!;
+    if (typeof key === 'string' && key in slots) d.value = slots[key];
+    else if (typeof key === 'string' && slotOf(src, key) !== undefined) d.value = registered(key);
     else if ('value' in d && Array.isArray(d.value)) d.value = [...d.value];
-    Object.defineProperty(copy, key, d);
+    Object.defineProperty(raw, key, d);
   }
   return copy;
 }

@@ -4,7 +4,7 @@ import { TorchValueError } from '../../torch/errors.js';
 import type { Tensor } from '../../torch/tensor.js';
 import { ones, zeros, scalarTensor } from '../../torch/creation.js';
 import { noGrad } from '../../torch/autograd.js';
-import { Module } from '../module.js';
+import { Module, Parameter } from '../module.js';
 import * as F from '../functional.js';
 import { checkPositiveInt, type FactoryOptions } from './linear.js';
 
@@ -38,8 +38,14 @@ abstract class BatchNormBase extends Module {
     this.affine = opts?.affine ?? true;
     this.trackRunningStats = opts?.trackRunningStats ?? true;
     const f = { dtype: opts?.dtype, device: opts?.device };
-    this.registerParameter('weight', this.affine ? ones([numFeatures], f) : null);
-    this.registerParameter('bias', this.affine ? zeros([numFeatures], f) : null);
+    if (this.affine) {
+      this.weight = Parameter(ones([numFeatures], f));
+      this.bias = Parameter(zeros([numFeatures], f));
+    } else {
+      this.registerParameter('weight', null);
+      this.registerParameter('bias', null);
+    }
+    // buffers are registered by name, as PyTorch's register_buffer
     if (this.trackRunningStats) {
       this.registerBuffer('running_mean', zeros([numFeatures], f));
       this.registerBuffer('running_var', ones([numFeatures], f));

@@ -2,7 +2,7 @@
 import { TorchValueError } from '../../torch/errors.js';
 import type { Tensor } from '../../torch/tensor.js';
 import { empty } from '../../torch/creation.js';
-import { Module } from '../module.js';
+import { Module, Parameter } from '../module.js';
 import * as F from '../functional.js';
 import { defaultLayerInit_ } from '../init.js';
 import { checkPositiveInt, type FactoryOptions } from './linear.js';
@@ -57,8 +57,9 @@ export class Conv2d extends Module {
       if (!this.padding.every((d) => Number.isInteger(d) && d >= 0)) throw new TorchValueError(`Conv2d(padding) must be non-negative integers, got ${JSON.stringify(p)}`);
     }
     const f = { dtype: opts?.dtype, device: opts?.device };
-    this.registerParameter('weight', empty([outChannels, inChannels / this.groups, ...this.kernelSize], f));
-    this.registerParameter('bias', opts?.bias === false ? null : empty([outChannels], f));
+    this.weight = Parameter(empty([outChannels, inChannels / this.groups, ...this.kernelSize], f));
+    if (opts?.bias === false) this.registerParameter('bias', null);
+    else this.bias = Parameter(empty([outChannels], f));
     this.resetParameters();
   }
   resetParameters(): void {

@@ -39,6 +39,7 @@ export class MLP extends TrunkedModel {
       throw new TorchValueError(`mlp(sizes): expected at least two positive integers [in, …hidden, out], got ${JSON.stringify(sizes)}`);
     this.sizes = [...sizes];
     const f = { dtype: opts?.dtype, device: opts?.device };
+    // names chosen at run time ('0', '1', …): registerModule, as nn.Sequential's add_module
     let i = 0;
     for (let l = 0; l < sizes.length - 1; l++) {
       this.registerModule(String(i++), new Linear(sizes[l], sizes[l + 1], f));

@@ -27,18 +27,19 @@ export class PreActBlock extends Module {
   declare conv1: Conv2d;
   declare bn2: BatchNorm2d;
   declare conv2: Conv2d;
-  declare shortcut: Sequential | null;
+  /** Only when the shape changes (stride ≠ 1 or in ≠ planes), as the reference's `if`. */
+  declare shortcut?: Sequential;
   constructor(inPlanes: number, planes: number, stride = 1, f?: FactoryOptions) {
     super();
-    this.registerModule('bn1', new BatchNorm2d(inPlanes, f));
-    this.registerModule('conv1', new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias: false, ...f }));
-    this.registerModule('bn2', new BatchNorm2d(planes, f));
-    this.registerModule('conv2', new Conv2d(planes, planes, 3, { stride: 1, padding: 1, bias: false, ...f }));
-    if (stride !== 1 || inPlanes !== planes) this.registerModule('shortcut', new Sequential(new Conv2d(inPlanes, planes, 1, { stride, bias: false, ...f })));
+    this.bn1 = new BatchNorm2d(inPlanes, f);
+    this.conv1 = new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias: false, ...f });
+    this.bn2 = new BatchNorm2d(planes, f);
+    this.conv2 = new Conv2d(planes, planes, 3, { stride: 1, padding: 1, bias: false, ...f });
+    if (stride !== 1 || inPlanes !== planes) this.shortcut = new Sequential(new Conv2d(inPlanes, planes, 1, { stride, bias: false, ...f }));
   }
   forward(x: Tensor): Tensor {
     const out = F.relu(this.bn1.forward(x));
-    const sc = this._modules.get('shortcut') ? (this.shortcut as Sequential).forward(out) : x;
+    const sc = this.shortcut ? this.shortcut.forward(out) : x;
     const h = this.conv2.forward(F.relu(this.bn2.forward(this.conv1.forward(out))));
     return h.add(sc);
   }
@@ -81,13 +82,13 @@ export class PreActResNet extends TrunkedModel {
       }
       return new Sequential(...blocks);
     };
-    this.registerModule('conv1', new Conv2d(opts?.inChannels ?? 3, c, 3, { stride: opts?.stride ?? 1, padding: 1, bias: false, ...f }));
-    this.registerModule('layer1', makeLayer(c, numBlocks[0], 1));
-    this.registerModule('layer2', makeLayer(c * 2, numBlocks[1], 2));
-    this.registerModule('layer3', makeLayer(c * 4, numBlocks[2], 2));
-    this.registerModule('layer4', makeLayer(c * 8, numBlocks[3], 2));
-    this.registerModule('bn', new BatchNorm2d(c * 8, f));
-    this.registerModule('linear', new Linear(c * 8, this.numClasses, f));
+    this.conv1 = new Conv2d(opts?.inChannels ?? 3, c, 3, { stride: opts?.stride ?? 1, padding: 1, bias: false, ...f });
+    this.layer1 = makeLayer(c, numBlocks[0], 1);
+    this.layer2 = makeLayer(c * 2, numBlocks[1], 2);
+    this.layer3 = makeLayer(c * 4, numBlocks[2], 2);
+    this.layer4 = makeLayer(c * 8, numBlocks[3], 2);
+    this.bn = new BatchNorm2d(c * 8, f);
+    this.linear = new Linear(c * 8, this.numClasses, f);
     this.numFeatures = c * 8;
   }
   forwardHead(features: Tensor): Tensor {

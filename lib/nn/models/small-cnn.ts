@@ -43,12 +43,12 @@ export class SmallCNN extends TrunkedModel {
     if (!Number.isInteger(s) || s < 6 || (s - 4) % 2 !== 0) throw new TorchValueError(`smallCNN: inputSize must be an even integer ≥ 6, got ${s}`);
     const f = { dtype: opts?.dtype, device: opts?.device };
     const side = (s - 4) / 2;
-    this.registerModule('conv1', new Conv2d(opts?.inChannels ?? 1, 32, 3, f));
-    this.registerModule('conv2', new Conv2d(32, 64, 3, f));
-    this.registerModule('dropout1', new Dropout(opts?.dropout?.[0] ?? 0.25));
-    this.registerModule('dropout2', new Dropout(opts?.dropout?.[1] ?? 0.5));
-    this.registerModule('fc1', new Linear(64 * side * side, 128, f));
-    this.registerModule('fc2', new Linear(128, opts?.numClasses ?? 10, f));
+    this.conv1 = new Conv2d(opts?.inChannels ?? 1, 32, 3, f);
+    this.conv2 = new Conv2d(32, 64, 3, f);
+    this.dropout1 = new Dropout(opts?.dropout?.[0] ?? 0.25);
+    this.dropout2 = new Dropout(opts?.dropout?.[1] ?? 0.5);
+    this.fc1 = new Linear(64 * side * side, 128, f);
+    this.fc2 = new Linear(128, opts?.numClasses ?? 10, f);
   }
   forwardHead(features: Tensor): Tensor {
     return this.fc2.forward(features);

@@ -37,14 +37,15 @@ export class WideBasicBlock extends Module {
   readonly equalInOut: boolean;
   constructor(inPlanes: number, outPlanes: number, stride: number, readonly dropRate = 0, readonly activateBeforeResidual = false, bnMomentum = 0.001, f?: FactoryOptions) {
     super();
-    this.registerModule('bn1', new BatchNorm2d(inPlanes, { momentum: bnMomentum, ...f }));
-    this.registerModule('relu1', new LeakyReLU(0.1));
-    this.registerModule('conv1', new Conv2d(inPlanes, outPlanes, 3, { stride, padding: 1, bias: false, ...f }));
-    this.registerModule('bn2', new BatchNorm2d(outPlanes, { momentum: bnMomentum, ...f }));
-    this.registerModule('relu2', new LeakyReLU(0.1));
-    this.registerModule('conv2', new Conv2d(outPlanes, outPlanes, 3, { stride: 1, padding: 1, bias: false, ...f }));
+    this.bn1 = new BatchNorm2d(inPlanes, { momentum: bnMomentum, ...f });
+    this.relu1 = new LeakyReLU(0.1);
+    this.conv1 = new Conv2d(inPlanes, outPlanes, 3, { stride, padding: 1, bias: false, ...f });
+    this.bn2 = new BatchNorm2d(outPlanes, { momentum: bnMomentum, ...f });
+    this.relu2 = new LeakyReLU(0.1);
+    this.conv2 = new Conv2d(outPlanes, outPlanes, 3, { stride: 1, padding: 1, bias: false, ...f });
     this.equalInOut = inPlanes === outPlanes;
-    if (!this.equalInOut) this.registerModule('convShortcut', new Conv2d(inPlanes, outPlanes, 1, { stride, padding: 0, bias: false, ...f }));
+    // null (a plain attribute, not a slot) when in = out, as the ports' `... and nn.Conv2d(...) or None`
+    this.convShortcut = this.equalInOut ? null : new Conv2d(inPlanes, outPlanes, 1, { stride, padding: 0, bias: false, ...f });
   }
   forward(x: Tensor): Tensor {
     let out: Tensor | null = null;
@@ -65,7 +66,7 @@ export class WideNetworkBlock extends Module {
     const blocks: Module[] = [];
     for (let i = 0; i < n; i++)
       blocks.push(new WideBasicBlock(i === 0 ? inPlanes : outPlanes, outPlanes, i === 0 ? stride : 1, dropRate, activateBeforeResidual, bnMomentum, f));
-    this.registerModule('layer', new Sequential(...blocks));
+    this.layer = new Sequential(...blocks);
   }
   forward(x: Tensor): Tensor {
     return this.layer.forward(x);
@@ -108,13 +109,13 @@ export class WideResNet extends TrunkedModel {
     const drop = opts?.dropRate ?? 0;
     const mom = opts?.bnMomentum ?? 0.001;
     const f: FactoryOptions = { dtype: opts?.dtype, device: opts?.device };
-    this.registerModule('conv1', new Conv2d(opts?.inChannels ?? 3, ch[0], 3, { stride: 1, padding: 1, bias: false, ...f }));
-    this.registerModule('block1', new WideNetworkBlock(n, ch[0], ch[1], 1, drop, true, mom, f));
-    this.registerModule('block2', new WideNetworkBlock(n, ch[1], ch[2], 2, drop, false, mom, f));
-    this.registerModule('block3', new WideNetworkBlock(n, ch[2], ch[3], 2, drop, false, mom, f));
-    this.registerModule('bn1', new BatchNorm2d(ch[3], { momentum: mom, ...f }));
-    this.registerModule('relu', new LeakyReLU(0.1));
-    this.registerModule('fc', new Linear(ch[3], opts?.numClasses ?? 10, f));
+    this.conv1 = new Conv2d(opts?.inChannels ?? 3, ch[0], 3, { stride: 1, padding: 1, bias: false, ...f });
+    this.block1 = new WideNetworkBlock(n, ch[0], ch[1], 1, drop, true, mom, f);
+    this.block2 = new WideNetworkBlock(n, ch[1], ch[2], 2, drop, false, mom, f);
+    this.block3 = new WideNetworkBlock(n, ch[2], ch[3], 2, drop, false, mom, f);
+    this.bn1 = new BatchNorm2d(ch[3], { momentum: mom, ...f });
+    this.relu = new LeakyReLU(0.1);
+    this.fc = new Linear(ch[3], opts?.numClasses ?? 10, f);
     this.channels = ch[3];
     for (const m of this.modules()) {
       if (m instanceof Conv2d) kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'leaky_relu' });

@@ -1,7 +1,7 @@
 // torchmix side of scripts/bench/overhead (same workloads as overhead.cc / overhead.py).
 //
 //   npx tsx scripts/bench/overhead/overhead.ts [--threads N] [--add-iters N] [--steps N] [--warmup-steps N]
-//                                              [--beta step|once]
+//                                              [--beta step|once] [--model plain|module]
 //
 // Prints one JSON line. TORCHMIX_ADDON selects the addon (e.g. build-1.13/Release/torchmix.node).
 // Written the way a torchmix user would write it: a.add(b) inside torch.tidy scopes of 1000 ops;
@@ -9,6 +9,9 @@
 // inside every step; --beta once: before the loop. Extra fields, for profiling only:
 //   add_dispose_us  `a.add(b).dispose()` at top level (no scope: the result is GC-tracked, then freed)
 //   add_native_us   the raw addon calls N.add(idA, idB) + N.free(id), no Tensor wrapper, no scope
+// --model plain (default): the MLP is six plain tensors; --model module: the same weights inside an
+// nn.Module of three nn.Linear (what a user writes), forward through model.forward (the cost of
+// module property reads; docs/BENCHMARKS.md, "Modules by assignment: cost per step").
 import { performance } from 'node:perf_hooks';
 import { torch, nn } from '../../../lib/index.js';
 import { N } from '../../../lib/torch/native.js';
@@ -16,8 +19,8 @@ import type { Tensor } from '../../../lib/torch/index.js';
 
 const F = nn.functional;
 
-function parseArgs(): { threads: number; addIters: number; steps: number; warmupSteps: number; beta: 'step' | 'once' } {
-  const o = { threads: 1, addIters: 200000, steps: 1000, warmupSteps: 200, beta: 'step' as 'step' | 'once' };
+function parseArgs(): { threads: number; addIters: number; steps: number; warmupSteps: number; beta: 'step' | 'once'; model: 'plain' | 'module' } {
+  const o = { threads: 1, addIters: 200000, steps: 1000, warmupSteps: 200, beta: 'step' as 'step' | 'once', model: 'plain' as 'plain' | 'module' };
   const argv = process.argv.slice(2);
   for (let i = 0; i + 1 < argv.length; i += 2) {
     const v = Number(argv[i + 1]);
@@ -30,14 +33,35 @@ function parseArgs(): { threads: number; addIters: number; steps: number; warmup
         if (argv[i + 1] !== 'step' && argv[i + 1] !== 'once') throw new Error('--beta must be step or once');
         o.beta = argv[i + 1] as 'step' | 'once';
         break;
+      case '--model':
+        if (argv[i + 1] !== 'plain' && argv[i + 1] !== 'module') throw new Error('--model must be plain or module');
+        o.model = argv[i + 1] as 'plain' | 'module';
+        break;
       default: throw new Error(`unknown option ${argv[i]}`);
     }
   }
   return o;
 }
 
+// registerModule (not assignment), so the same file runs on the code before modules-by-assignment
+class TinyMLP extends nn.Module {
+  declare fc1: nn.Linear;
+  declare fc2: nn.Linear;
+  declare fc3: nn.Linear;
+  constructor() {
+    super();
+    this.registerModule('fc1', new nn.Linear(2, 64));
+    this.registerModule('fc2', new nn.Linear(64, 64));
+    this.registerModule('fc3', new nn.Linear(64, 2));
+  }
+  forward(x: Tensor): Tensor {
+    return this.fc3.forward(F.relu(this.fc2.forward(F.relu(this.fc1.forward(x)))));
+  }
+}
 const args = parseArgs();
 torch.setNumThreads(args.threads);
+// built before the seed: its initialisation must not shift the RNG stream the workloads draw from
+const model = args.model === 'module' ? new TinyMLP() : null;
 torch.manualSeed(0);
 
 // ---- (a) per-op add -------------------------------------------------------------------------------
@@ -86,6 +110,15 @@ const params = [
   weight(2, 64), torch.zeros([2]).requiresGrad_(),
 ];
 const [w1, b1, w2, b2, w3, b3] = params;
+
+if (model) {
+  const mp = model.parameters();
+  torch.noGrad(() => mp.forEach((p, i) => p.copy_(params[i]))); // the same weights: the same loss
+  params.splice(0, params.length, ...mp);
+}
+const forward = model
+  ? (xin: Tensor): Tensor => model.forward(xin)
+  : (xin: Tensor): Tensor => F.linear(F.relu(F.linear(F.relu(F.linear(xin, w1, b1)), w2, b2)), w3, b3);
 const beta = new torch.distributions.Beta(1, 1); // --beta once: built once, like a mixup method object
 const perStep = args.beta === 'step';
 
@@ -94,9 +127,7 @@ function stepBody(): void {
   const oml = lam.rsub(1);
   const perm = torch.randperm(B);
   const xMix = x.mul(lam).add(x.indexSelect(0, perm).mul(oml));
-  let h = F.relu(F.linear(xMix, w1, b1));
-  h = F.relu(F.linear(h, w2, b2));
-  const out = F.linear(h, w3, b3);
+  const out = forward(xMix);
   const loss = F.crossEntropy(out, y).mul(lam).add(F.crossEntropy(out, y.indexSelect(0, perm)).mul(oml));
   loss.backward();
   torch.noGrad(() => {
@@ -115,8 +146,7 @@ const stepMs = (performance.now() - t0) / args.steps;
 
 const finalLoss = torch.tidy(() =>
   torch.noGrad(() => {
-    const h = F.relu(F.linear(F.relu(F.linear(x, w1, b1)), w2, b2));
-    return F.crossEntropy(F.linear(h, w3, b3), y).item() as number;
+    return F.crossEntropy(forward(x), y).item() as number;
   }),
 );
 const live = torch.memory().liveTensors;
@@ -130,6 +160,7 @@ console.log(
     add_us: r4(addUs),
     step_ms: r4(stepMs),
     beta: args.beta,
+    model: args.model,
     add_dispose_us: r4(addDisposeUs),
     add_native_us: r4(addNativeUs),
     add_iters: args.addIters,
