@@ -22,7 +22,7 @@
 //    warm-up); buffers are not averaged. The Trainer validates with the teacher (evalModel()).
 // The teacher starts as a copy of the student (the reference builds it with its own random init; after
 // s steps that init weighs 1/(s + 1) in the teacher, so the two differ only early on).
-// Randomness from LibTorch's generators; scripts/baselines/ssl.py makes the same draws in the same order.
+// Randomness from LibTorch's generators; scripts/baselines/semisup.py makes the same draws in the same order.
 import { Tensor } from '../torch/tensor.js';
 import { TorchValueError } from '../torch/errors.js';
 import { randperm } from '../torch/random.js';
@@ -97,8 +97,8 @@ export function ict(opts?: IctOptions): IctMethod {
       if (!teacher || owner !== ctx.model) throw new TorchValueError(`${who}: call method.attach(model) with the trained model before training`);
       const model = ctx.model;
       const fwd = (m: Module, t: Tensor) => m.forward(t) as Tensor;
-      const { x, y } = ctx.batches.train;
       const u = unlabeledBatch(who, ctx).x;
+      const { x, y } = ctx.batches.train;
       const B = x.shape[0];
       const dt = { device: x.device, dtype: lamDtype(x) };
       // 1. Supervised mixup.

@@ -32,7 +32,7 @@
 //   scope 'kernels' (official: conv/linear weights) or 'all' (port: every floating state-dict entry).
 // Defaults: α 0.75, λ_U 75, T 0.5, K 2, EMA 0.999 (the paper's CIFAR-10 settings; the code's flags default α 0.5,
 // λ_U 100). Randomness: λ and perm from LibTorch's generators (torch.manualSeed reproduces them);
-// scripts/baselines/ssl.py makes the same draws in the same order.
+// scripts/baselines/semisup.py makes the same draws in the same order.
 import { Tensor } from '../torch/tensor.js';
 import { TorchValueError } from '../torch/errors.js';
 import { cat, stack } from '../torch/creation.js';
@@ -124,8 +124,8 @@ export function mixmatch(opts?: MixMatchOptions): MixMatchMethod {
     trainStep(ctx: StepContext): StepResult {
       if (!avg || owner !== ctx.model) throw new TorchValueError(`${who}: call method.attach(model) with the trained model before training`);
       const model = ctx.model;
-      const { x, y } = ctx.batches.train;
       const ub = unlabeledBatch(who, ctx);
+      const { x, y } = ctx.batches.train;
       const us = ub.views ?? [ub.x];
       if (us.length !== o.views) throw new TorchValueError(`${who}: option views is ${o.views} but the unlabeled batch has ${us.length} view(s) (make its loader with views: ${o.views})`);
       const B = x.shape[0];
