@@ -8,7 +8,9 @@
 // Drawn after training without disturbing the run: LibTorch's CPU generator state is saved and
 // restored around the extra apply() (and the batch and mixing are drawn on the CPU when the method
 // does not run the model), the loader's epoch is restored, and the model (and a method's own
-// module) runs in eval mode without gradients, so no batch-norm statistics move. The CLI writes the
+// module) runs in eval mode without gradients, so no batch-norm statistics move. (On CUDA a method
+// that runs the model draws λ and partners on the device, whose generator torch.getRngState does
+// not cover: the CLI draws after the last epoch, so the run is not affected.) The CLI writes the
 // result to <run>/mixed-batch.json; the report renders it from that file.
 //
 // Methods that own their step (StepMethod: MixMatch, ICT, …) are drawn when they also offer
@@ -295,7 +297,7 @@ export async function mixedBatchHtml(mb: MixedBatch): Promise<string> {
   if (mb.kind === 'unavailable') return `<p class="muted mixed-batch-unavailable">Not available for ${escapeHtml(mb.method)}: ${escapeHtml(mb.reason ?? 'no picture')}.</p>`;
   const what =
     `The first ${mb.tiles?.length ?? 0} samples of the first training batch of epoch ${mb.epoch} (batch of ${mb.batchSize}) as <b>${escapeHtml(mb.method)}</b> mixed them` +
-    (mb.mixed === false ? ' — this draw left the batch unmixed (the method mixes only some batches)' : '') +
+    (mb.mixed === false ? (mb.method === 'none' ? ' — none (ERM) does not mix: the batch as loaded' : ' — this draw left the batch unmixed (the method mixes only some batches)') : '') +
     (mb.stage ? `; mixed at stage ${mb.stage.index} <b>${escapeHtml(mb.stage.name)}</b> of the model${mb.stage.index === 0 ? ' (the inputs: shown mixed)' : ' (shown: the unmixed inputs; their hidden states were mixed)'}` : '') +
     '. Each sample: its soft label (top two classes with their weights), λ (its own weight) and its partner.' +
     (mb.tiles?.some((t) => t.box) ? ' Red: the box pasted from the partner (CutMix).' : '');

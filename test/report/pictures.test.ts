@@ -219,6 +219,11 @@ describe('drawMixedBatch: manifold mixup and methods without apply()', () => {
     const mb = drawMixedBatch({ method: stepMethod, model: nn.models.mlp([16, 3]), loader, numClasses: 3 });
     expect(mb).toMatchObject({ kind: 'unavailable', method: 'mixmatch' });
     expect(await mixedBatchHtml(mb)).toMatch(/Not available for mixmatch: mixmatch owns its training step and offers no apply\(batch\)/);
+    // ERM: drawn, and said to be unmixed
+    const erm = drawMixedBatch({ method: mixup.none(), model: nn.models.mlp([16, 3]), loader, numClasses: 3 });
+    expect(erm).toMatchObject({ kind: 'images', mixed: false });
+    expect(erm.tiles!.map((t) => [t.partner, t.lam, t.soft.length])).toEqual([[0, 1, 1], [1, 1, 1], [2, 1, 1], [3, 1, 1]]);
+    expect(await mixedBatchHtml(erm)).toContain('none (ERM) does not mix');
     loader.dispose();
   });
 });
