@@ -17,7 +17,8 @@ import { writeFileAtomic } from '../torch/serialize.js';
 export const TRAIN_HELP = `Usage: torchmix train [--config FILE] [flags]
 
 Trains a model with a mixing method and writes the run folder: config.json, log.jsonl,
-checkpoint.safetensors (+ .json), results.json and report.html.
+checkpoint.safetensors (+ .json), results.json, report.html and the report's pictures
+(reliability.json: reliability bins on the test split; mixed-batch.json: one mixed train batch).
 
 Settings come from built-in defaults < the resumed run's config.json (--resume) < --config FILE
 (JSON or YAML, camelCase keys such as batchSize, or the flag names) < flags.
