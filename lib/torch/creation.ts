@@ -40,6 +40,10 @@ function flattenNested(data: Nested): { flat: (number | boolean | bigint)[]; sha
  * A new tensor holding a copy of data: a number, boolean, nested array or typed array.
  * Inferred dtype as PyTorch: all booleans → bool, all integers → int64, otherwise float32;
  * typed arrays keep their own type (pass { shape } to give a flat typed array a shape).
+ * With requiresGrad and no dtype, JS numbers give float32 even when they are all integers: JS has
+ * no `1.0`, so `torch.tensor([1, 2, 3], { requiresGrad: true })` is PyTorch's
+ * `torch.tensor([1., 2., 3.], requires_grad=True)` (bigints, booleans and typed arrays keep their
+ * dtype, and only floating tensors can require gradients).
  */
 export function tensor(data: Nested | TypedArray, opts?: TensorOptions & { shape?: readonly number[] }): Tensor {
   let id: number;
@@ -57,7 +61,7 @@ export function tensor(data: Nested | TypedArray, opts?: TensorOptions & { shape
         if (!Number.isInteger(v)) throw new TorchTypeError('tensor(): cannot mix bigint with non-integer numbers');
         return BigInt(v as number);
       });
-    else if (flat.length > 0 && flat.every((v) => typeof v !== 'number' || Number.isSafeInteger(v)))
+    else if (flat.length > 0 && !(opts?.requiresGrad && opts.dtype === undefined) && flat.every((v) => typeof v !== 'number' || Number.isSafeInteger(v)))
       buf = BigInt64Array.from(flat, (v) => BigInt(Number(v)));
     // Full double precision first (a float64 dtype keeps every digit); float32 when no dtype is given.
     else buf = Float64Array.from(flat, (v) => Number(v));
