@@ -9,6 +9,7 @@ import type { Module } from '../nn/module.js';
 import type { MixOptions } from '../nn/models/mixing.js';
 import { UsageError, didYouMean } from './args.js';
 import { isToy, flagOf, type TrainConfig } from './config.js';
+import { isSsl, sslMethodOptions } from './ssl.js';
 
 type Tensor = torch.Tensor;
 
@@ -40,7 +41,8 @@ export function methodName(name: string): string {
 export function buildMethod(cfg: TrainConfig) {
   const name = methodName(cfg.method);
   const defaults = mixup.methods()[name as keyof ReturnType<typeof mixup.methods>];
-  const opts: Record<string, unknown> = { ...(cfg.methodOptions ?? {}) };
+  // The SSL flags (--lambda-u, --rampup, --temperature, --views, --ema) over methodOptions.
+  const opts: Record<string, unknown> = { ...(cfg.methodOptions ?? {}), ...(isSsl(name) ? sslMethodOptions(cfg) : {}) };
   if (cfg.alpha !== undefined) {
     if (!('alpha' in defaults)) throw new UsageError(`--alpha: method '${name}' has no alpha${name === 'none' ? ' (it mixes nothing)' : ' (its λ comes from its own policy)'}`);
     opts.alpha = cfg.alpha;
@@ -107,18 +109,21 @@ export function buildModel(cfg: TrainConfig, sample: Dataset): Module {
   }
 }
 
-/** The optimizer over the model's parameters and those of the method's own module (AdaMixup's policy), if any. */
+/** The optimizer over the model's parameters and the trainable ones of the method's own module (AdaMixup's
+ *  policy; not MixMatch's EMA or ICT's teacher, which are averages). MixMatch's weight decay is not the
+ *  optimizer's: it is applied decoupled after each step, as the official code (lib/cli/plugins.ts). */
 export function buildOptimizer(cfg: TrainConfig, model: Module, methodModule?: Module) {
-  const params = [...model.parameters(), ...(methodModule?.parameters() ?? [])];
+  const params = [...model.parameters(), ...(methodModule?.parameters().filter((p) => p.requiresGrad) ?? [])];
+  const wd = decoupledWeightDecay(cfg) ? 0 : cfg.weightDecay;
   switch (cfg.optimizer) {
     case 'sgd':
-      return new optim.SGD(params, { lr: cfg.lr, momentum: cfg.momentum ?? 0.9, weightDecay: cfg.weightDecay });
+      return new optim.SGD(params, { lr: cfg.lr, momentum: cfg.momentum ?? 0.9, weightDecay: wd });
     case 'adam':
-      return new optim.Adam(params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+      return new optim.Adam(params, { lr: cfg.lr, weightDecay: wd });
     case 'adamw':
-      return new optim.AdamW(params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+      return new optim.AdamW(params, { lr: cfg.lr, weightDecay: wd });
     case 'rmsprop':
-      return new optim.RMSprop(params, { lr: cfg.lr, momentum: cfg.momentum ?? 0, weightDecay: cfg.weightDecay });
+      return new optim.RMSprop(params, { lr: cfg.lr, momentum: cfg.momentum ?? 0, weightDecay: wd });
   }
 }
 
@@ -143,17 +148,43 @@ export function buildScheduler(cfg: TrainConfig, opt: AnyOptimizer, stepsPerEpoc
   return { scheduler: new S.SequentialLR(opt, [warm, main], { milestones: [w] }), schedulerStep: 'epoch' };
 }
 
-export function loaderOptions(cfg: TrainConfig, train: boolean) {
+/** MixMatch with a weight decay applies it decoupled (w ← w·(1 − wd·lr) on conv/linear weights after
+ *  each step, the official code); every other method gives it to the optimizer. */
+export const decoupledWeightDecay = (cfg: TrainConfig): boolean => methodName(cfg.method) === 'mixmatch' && cfg.weightDecay > 0;
+
+/** Reflect padding of the semi-supervised image augmentation: a random translation by up to 4 pixels
+ *  (MixMatch's augment_shift, ICT's RandomTranslateWithReflect), plus a horizontal flip. */
+export const SSL_TRANSLATE = 4;
+/** Default jitter σ of the toy sets' training points with --labels. */
+export const SSL_JITTER = 0.1;
+
+/** The training augmentation: with --labels the semi-supervised one (images: translation + flip, toy
+ *  sets: jitter; for the supervised-only baseline too, so it sees the same inputs); CIFAR's crop + flip otherwise. */
+export function trainAugment(cfg: TrainConfig): data.AugmentOptions | undefined {
+  if (isToy(cfg.dataset)) {
+    const j = cfg.jitter ?? (cfg.labels !== undefined ? SSL_JITTER : 0);
+    return j > 0 ? { jitter: j } : undefined;
+  }
+  if (cfg.labels !== undefined) return { crop: { padding: SSL_TRANSLATE, mode: 'reflect' }, flip: true };
+  if (cfg.dataset === 'cifar10' || cfg.dataset === 'cifar100') return { crop: { size: 32, padding: 4 }, flip: true };
+  return undefined;
+}
+
+/** Loader options: evaluation (train false), the train (labeled) stream, or the unlabeled stream
+ *  (its own batch size, K views for MixMatch, seed + 1 so its shuffles are not the labeled stream's). */
+export function loaderOptions(cfg: TrainConfig, train: boolean, stream: 'train' | 'unlabeled' = 'train', views = 1) {
   const norm = NORMALIZE[cfg.dataset];
-  const cifar = cfg.dataset === 'cifar10' || cfg.dataset === 'cifar100';
+  const augment = train ? trainAugment(cfg) : undefined;
+  const unl = train && stream === 'unlabeled';
   return {
-    batchSize: train ? cfg.batchSize : 1000,
+    batchSize: !train ? 1000 : unl ? (cfg.unlabeledBatchSize ?? cfg.batchSize) : cfg.batchSize,
     shuffle: train,
     dropLast: train,
-    seed: cfg.seed,
+    seed: unl ? cfg.seed + 1 : cfg.seed,
     device: cfg.device as torch.Device,
     ...(norm ? { normalize: norm } : {}),
-    ...(train && cifar ? { augment: { crop: { size: 32, padding: 4 }, flip: true } } : {}),
+    ...(augment ? { augment } : {}),
+    ...(unl && views > 1 ? { views } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import YAML from 'yaml';
 import { UsageError, didYouMean } from './args.js';
 import { PLUGIN_FLAGS } from './plugins.js';
+import { SSL_FLAGS, sslDefaults, checkSslConfig } from './ssl.js';
 
 export const DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'moons', 'spirals', 'blobs'] as const;
 export const TOY_DATASETS = ['moons', 'spirals', 'blobs'] as const;
@@ -45,6 +46,7 @@ export const TRAIN_FLAGS: Record<string, { key: string; kind: Kind; help: string
   resume: { key: 'resume', kind: 'boolean', help: "continue the run in --out from its checkpoint (its saved config is the base)" },
   progress: { key: 'progress', kind: 'string', help: `${PROGRESS.join('|')} (default auto: a bar on a TTY, lines otherwise)` },
   ...PLUGIN_FLAGS,
+  ...SSL_FLAGS,
 };
 const KEY_TO_FLAG: Record<string, string> = Object.fromEntries(Object.entries(TRAIN_FLAGS).map(([f, s]) => [s.key, f]));
 
@@ -87,6 +89,8 @@ export const trainConfigSchema = z.strictObject({
     .optional(),
   // The plug-ins' flags (lib/cli/plugins.ts): ema, earlyStop, monitor, clipGrad.
   ...(Object.fromEntries(Object.values(PLUGIN_FLAGS).map((f) => [f.key, f.schema])) as Record<'ema' | 'earlyStop' | 'monitor' | 'clipGrad', z.ZodOptional<z.ZodType>>),
+  // Semi-supervised training (lib/cli/ssl.ts): labels, unlabeledBatchSize, lambdaU, rampup, temperature, views, stepsPerEpoch, jitter.
+  ...(Object.fromEntries(Object.values(SSL_FLAGS).map((f) => [f.key, f.schema])) as Record<'labels' | 'unlabeledBatchSize' | 'lambdaU' | 'rampup' | 'temperature' | 'views' | 'stepsPerEpoch' | 'jitter', z.ZodOptional<z.ZodNumber>>),
 });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 const CONFIG_KEYS = Object.keys(trainConfigSchema.shape);
@@ -166,6 +170,8 @@ export function defaultsFor(partial: Record<string, unknown>, now = new Date()):
     out: path.join('runs', `${dataset}-${method}-${stamp}`),
     resume: false,
     progress: 'auto',
+    // The semi-supervised methods' recipes (optimizer, lr, batch, schedule, weight decay).
+    ...sslDefaults(method, typeof partial.optimizer === 'string' ? partial.optimizer : undefined),
   };
 }
 
@@ -220,6 +226,7 @@ export function resolveConfig(layers: Layer[], now?: Date): TrainConfig {
   const cr = c as Record<string, unknown>;
   for (const f of Object.values(PLUGIN_FLAGS))
     if (f.needs && cr[f.key] !== undefined && cr[f.needs] === undefined) throw new UsageError(`${where(f.key)}: only applies with ${flagOf(f.needs)}`);
+  checkSslConfig(cr, where, isToy(c.dataset));
   return c;
 }
 

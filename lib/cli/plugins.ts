@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Plugin } from '../train/events.js';
 import type * as Plugins from '../train/plugins.js';
+import { isSsl } from './ssl.js';
 
 export interface PluginFlag {
   key: string;
@@ -19,7 +20,7 @@ const num = (what: string, ok: (v: number) => boolean) => z.number(msg(what)).re
 export const PLUGIN_FLAGS: Record<string, PluginFlag> = {
   ema: {
     key: 'ema', kind: 'number', schema: num('expected a decay in (0, 1)', (v) => v > 0 && v < 1).optional(),
-    help: 'keep an EMA of the weights with this decay (e.g. 0.999); validation and test are also reported for it',
+    help: 'keep an EMA of the weights with this decay (e.g. 0.999); validation and test are also reported for it (mixmatch/ict: the decay of their own EMA/teacher, default 0.999, which they are evaluated with)',
   },
   'early-stop': {
     key: 'earlyStop', kind: 'number', schema: num('expected a positive integer', (v) => Number.isInteger(v) && v > 0).optional(),
@@ -35,11 +36,14 @@ export const PLUGIN_FLAGS: Record<string, PluginFlag> = {
   },
 };
 
-/** The plug-ins a validated config asks for, in the order they run. */
+/** The plug-ins a validated config asks for, in the order they run. The semi-supervised methods hold
+ *  their own average (--ema sets its decay, lib/cli/ssl.ts); MixMatch's weight decay is decoupled. */
 export function pluginsFromConfig(cfg: Record<string, unknown>, p: typeof Plugins): Plugin[] {
   const out: Plugin[] = [];
+  const method = String(cfg.method).toLowerCase();
   if (cfg.clipGrad !== undefined) out.push(p.clipGrad({ maxNorm: cfg.clipGrad as number }));
-  if (cfg.ema !== undefined) out.push(p.ema({ decay: cfg.ema as number }));
+  if (cfg.ema !== undefined && !isSsl(method)) out.push(p.ema({ decay: cfg.ema as number }));
+  if (method === 'mixmatch' && (cfg.weightDecay as number) > 0) out.push(p.decoupledWeightDecay({ weightDecay: cfg.weightDecay as number }));
   if (cfg.earlyStop !== undefined) out.push(p.earlyStopping({ patience: cfg.earlyStop as number, monitor: (cfg.monitor as string | undefined) ?? 'valLoss' }));
   return out;
 }

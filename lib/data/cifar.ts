@@ -9,12 +9,14 @@ import * as torch from '../torch/index.js';
 import { DatasetError, checkDir, checkSplit, type Dataset } from './idx.js';
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+// prettier-ignore
 export const CIFAR100_COARSE_CLASSES = [
   'aquatic_mammals', 'fish', 'flowers', 'food_containers', 'fruit_and_vegetables', 'household_electrical_devices',
   'household_furniture', 'insects', 'large_carnivores', 'large_man-made_outdoor_things', 'large_natural_outdoor_scenes',
   'large_omnivores_and_herbivores', 'medium_mammals', 'non-insect_invertebrates', 'people', 'reptiles', 'small_mammals',
   'trees', 'vehicles_1', 'vehicles_2',
 ];
+// prettier-ignore
 export const CIFAR100_FINE_CLASSES = [
   'apple', 'aquarium_fish', 'baby', 'bear', 'beaver', 'bed', 'bee', 'beetle', 'bicycle', 'bottle', 'bowl', 'boy', 'bridge',
   'bus', 'butterfly', 'camel', 'can', 'castle', 'caterpillar', 'cattle', 'chair', 'chimpanzee', 'clock', 'cloud',
@@ -85,7 +87,11 @@ function decode(files: string[], recordBytes: number, labelOffsets: number[], la
 
 function names(dir: string, file: string, builtin: string[]): string[] {
   try {
-    const got = fs.readFileSync(path.join(dir, file), 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '');
+    const got = fs
+      .readFileSync(path.join(dir, file), 'utf8')
+      .split(/\r?\n/)
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     return got.length === builtin.length ? got : builtin;
   } catch {
     return builtin;
@@ -105,7 +111,13 @@ export function cifar10(opts: { split: 'train' | 'test'; dir: string }): Dataset
   const split = checkSplit(opts?.split, 'cifar10()');
   const dir = resolveDir(checkDir(opts?.dir, 'cifar10()', CIFAR10_HINT), 'cifar-10-batches-bin', 'test_batch.bin');
   const stems = split === 'train' ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`) : ['test_batch.bin'];
-  const { n, pixels, labels } = decode(stems.map((s) => path.join(dir, s)), 1 + PIXELS, [0], [10], CIFAR10_HINT);
+  const { n, pixels, labels } = decode(
+    stems.map((s) => path.join(dir, s)),
+    1 + PIXELS,
+    [0],
+    [10],
+    CIFAR10_HINT,
+  );
   return toDataset(n, pixels, labels[0], names(dir, 'batches.meta.txt', CIFAR10_CLASSES));
 }
 

@@ -34,8 +34,7 @@ export function readIdx(file: string): { dims: number[]; data: Uint8Array } {
   for (let i = 0; i < ndim; i++) dims.push(buf.readUInt32BE(4 + 4 * i));
   const n = dims.reduce((a, b) => a * b, 1);
   const start = 4 + 4 * ndim;
-  if (buf.length - start < n)
-    throw new DatasetError(`${file}: truncated: header promises ${n} bytes of data, file has ${buf.length - start}`);
+  if (buf.length - start < n) throw new DatasetError(`${file}: truncated: header promises ${n} bytes of data, file has ${buf.length - start}`);
   return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + start, n) };
 }
 
@@ -103,8 +102,7 @@ export function idxImageDataset(dir: string, split: 'train' | 'test', classes: s
   if (img.dims.length !== 3) throw new DatasetError(`${imgFile}: expected 3 dimensions (N, H, W), got ${img.dims.length}`);
   if (lbl.dims.length !== 1) throw new DatasetError(`${lblFile}: expected 1 dimension (N), got ${lbl.dims.length}`);
   if (img.dims[0] !== lbl.dims[0]) throw new DatasetError(`${imgFile} has ${img.dims[0]} images but ${lblFile} has ${lbl.dims[0]} labels`);
-  for (const v of lbl.data)
-    if (v >= classes.length) throw new DatasetError(`${lblFile}: label ${v} out of range for ${classes.length} classes`);
+  for (const v of lbl.data) if (v >= classes.length) throw new DatasetError(`${lblFile}: label ${v} out of range for ${classes.length} classes`);
   const [n, h, w] = img.dims;
   return torch.tidy(() => ({
     images: torch.tensor(img.data, { shape: [n, 1, h, w] }),

@@ -47,7 +47,8 @@ export function corruptLabels(labels: torch.Tensor, opts: CorruptOptions): Corru
     if (v > maxLabel) maxLabel = v;
   }
   const k = opts.numClasses ?? maxLabel + 1;
-  if (!Number.isInteger(k) || k < 1 || k <= maxLabel) throw verr(`numClasses must be an integer > every label (largest ${maxLabel}), got ${String(opts.numClasses)}`);
+  if (!Number.isInteger(k) || k < 1 || k <= maxLabel)
+    throw verr(`numClasses must be an integer > every label (largest ${maxLabel}), got ${String(opts.numClasses)}`);
   const rng = new Rng(seedOf(opts.seed, 'corruptLabels()'), 0x6e6f6973);
   const out = Int32Array.from(clean);
   if (mode === 'symmetric') {
@@ -75,7 +76,11 @@ export function corruptLabels(labels: torch.Tensor, opts: CorruptOptions): Corru
   }
   let changed = 0;
   const mask = new Uint8Array(n);
-  for (let i = 0; i < n; i++) if (out[i] !== clean[i]) (mask[i] = 1), changed++;
+  for (let i = 0; i < n; i++)
+    if (out[i] !== clean[i]) {
+      mask[i] = 1;
+      changed++;
+    }
   const device = labels.device;
   return torch.tidy(() => ({
     labels: torch.tensor(out).to({ dtype: 'int64', device }),

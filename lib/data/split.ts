@@ -18,7 +18,8 @@ function subset(ds: Dataset, idx: Int32Array): Part {
 }
 
 function checkDs(ds: Dataset, what: string): number[] {
-  if (!ds || !(ds.images instanceof torch.Tensor) || !(ds.labels instanceof torch.Tensor)) throw new torch.TorchValueError(`${what}: dataset must be { images, labels, classes }`);
+  if (!ds || !(ds.images instanceof torch.Tensor) || !(ds.labels instanceof torch.Tensor))
+    throw new torch.TorchValueError(`${what}: dataset must be { images, labels, classes }`);
   const y = Array.from(ds.labels.toArray() as BigInt64Array, Number);
   if (y.length !== ds.images.shape[0]) throw new torch.TorchValueError(`${what}: ${ds.images.shape[0]} images but ${y.length} labels`);
   return y;
@@ -47,17 +48,16 @@ function complement(n: number, picked: Int32Array): Int32Array {
  * Holds out a validation set: valSize samples, or round(valFraction·N). stratified: every class
  * contributes in proportion to its size (largest-remainder rounding, so the total is exact).
  */
-export function trainValSplit(
-  ds: Dataset,
-  opts: { valFraction?: number; valSize?: number; seed?: number; stratified?: boolean },
-): { train: Part; val: Part } {
+export function trainValSplit(ds: Dataset, opts: { valFraction?: number; valSize?: number; seed?: number; stratified?: boolean }): { train: Part; val: Part } {
   const y = checkDs(ds, 'trainValSplit()');
   const n = y.length;
   const { valFraction, valSize } = opts ?? {};
   if ((valFraction === undefined) === (valSize === undefined)) throw new torch.TorchValueError('trainValSplit(): give exactly one of valFraction, valSize');
-  if (valFraction !== undefined && !(valFraction > 0 && valFraction < 1)) throw new torch.TorchValueError(`trainValSplit(): valFraction must be in (0, 1), got ${valFraction}`);
+  if (valFraction !== undefined && !(valFraction > 0 && valFraction < 1))
+    throw new torch.TorchValueError(`trainValSplit(): valFraction must be in (0, 1), got ${valFraction}`);
   const v = valSize ?? Math.round(valFraction! * n);
-  if (!Number.isInteger(v) || v < 1 || v >= n) throw new torch.TorchValueError(`trainValSplit(): the validation set must hold between 1 and ${n - 1} samples, got ${String(v)}`);
+  if (!Number.isInteger(v) || v < 1 || v >= n)
+    throw new torch.TorchValueError(`trainValSplit(): the validation set must hold between 1 and ${n - 1} samples, got ${String(v)}`);
   const rng = new Rng(seedOf(opts.seed, 'trainValSplit()'), 0x76616c);
   let picked: number[] = [];
   if (opts.stratified) {
@@ -66,7 +66,11 @@ export function trainValSplit(
     const q = exact.map(Math.floor);
     let left = v - q.reduce((a, b) => a + b, 0);
     const order = exact.map((e, c) => [e - Math.floor(e), c] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-    for (const [, c] of order) if (left > 0 && q[c] < classes[c].length) (q[c]++, left--);
+    for (const [, c] of order)
+      if (left > 0 && q[c] < classes[c].length) {
+        q[c]++;
+        left--;
+      }
     classes.forEach((m, c) => {
       for (const j of sample(rng, m.length, q[c])) picked.push(m[j]);
     });
@@ -89,7 +93,8 @@ export function sslSplit(ds: Dataset, opts: { labelsPerClass: number; seed?: num
   const groups = byClass(y);
   for (let c = 0; c < (ds.classes?.length ?? 0); c++) if (!groups.has(c)) groups.set(c, []);
   for (const [c, members] of [...groups.entries()].sort((a, b) => a[0] - b[0])) {
-    if (members.length < m) throw new torch.TorchValueError(`sslSplit(): class ${c} (${ds.classes[c] ?? c}) has ${members.length} samples, fewer than labelsPerClass ${m}`);
+    if (members.length < m)
+      throw new torch.TorchValueError(`sslSplit(): class ${c} (${ds.classes[c] ?? c}) has ${members.length} samples, fewer than labelsPerClass ${m}`);
     for (const j of sample(rng, members.length, m)) picked.push(members[j]);
   }
   const lab = Int32Array.from(picked).sort();

@@ -82,7 +82,12 @@ export function spirals(opts: { n: number; classes?: number; noise?: number; see
       ys[i] = c;
     }
   });
-  return pack(xs, ys, rng, Array.from({ length: k }, (_, c) => `arm ${c}`));
+  return pack(
+    xs,
+    ys,
+    rng,
+    Array.from({ length: k }, (_, c) => `arm ${c}`),
+  );
 }
 
 /**
@@ -112,5 +117,10 @@ export function blobs(opts: { n: number; centers?: number | [number, number][]; 
       ys[i] = k;
     }
   });
-  return pack(xs, ys, rng, centers.map((_, k) => `blob ${k}`));
+  return pack(
+    xs,
+    ys,
+    rng,
+    centers.map((_, k) => `blob ${k}`),
+  );
 }

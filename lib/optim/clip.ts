@@ -6,7 +6,7 @@ import { TorchTypeError, TorchValueError } from '../torch/errors.js';
 
 function paramList(params: Tensor | Iterable<Tensor>, what: string): number[] {
   if (params instanceof Tensor) return tids([params], what);
-  if (params === null || typeof params !== 'object' || typeof (params as Iterable<Tensor>)[Symbol.iterator] !== 'function')
+  if (params === null || typeof params !== 'object' || typeof params[Symbol.iterator] !== 'function')
     throw new TorchTypeError(`${what}: params must be a Tensor or an array of Tensors`);
   return tids(Array.from(params), what);
 }

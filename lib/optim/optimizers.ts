@@ -87,9 +87,7 @@ function checkOptions(spec: Spec, opts: Record<string, unknown>, where: string, 
     } else {
       const alt = camel(k);
       const hint = alt !== k && spec.fields.some((f) => f.key === alt) ? ` (did you mean '${alt}'?)` : '';
-      throw new TorchValueError(
-        `${spec.name}: unknown option '${k}' in ${where}${hint}; expected ${spec.fields.map((f) => f.key).join(', ')}`,
-      );
+      throw new TorchValueError(`${spec.name}: unknown option '${k}' in ${where}${hint}; expected ${spec.fields.map((f) => f.key).join(', ')}`);
     }
   }
   return out;
@@ -189,7 +187,7 @@ export abstract class Optimizer<O extends object> {
   /** @internal */
   protected constructor(spec: Spec, params: Params<O>, options: O | undefined) {
     this._spec = spec;
-    const given = checkOptions(spec, (options ?? {}) as Record<string, unknown>, 'options', false);
+    const given = checkOptions(spec, options ?? {}, 'options', false);
     const defaults = { ...spec.defaults, ...given };
     this.defaults = defaults as Required<O>;
     const groups = normalizeParams(spec, params);
@@ -259,9 +257,12 @@ export abstract class Optimizer<O extends object> {
     const o = { ...this.defaults, ...checkOptions(spec, g.rest, `param group ${gi}`, true) } as Record<string, unknown>;
     checkCombination(spec, o, `param group ${gi}`);
     for (const pg of this.paramGroups)
-      for (const p of g.params)
-        if (pg.params.includes(p)) throw new TorchValueError(`${spec.name}: some parameters appear in more than one parameter group`);
-    N.optimAddParamGroup(this._id, g.params.map((p, k) => tid(p, `${spec.name}: param group ${gi} params[${k}]`)), encode(spec, o));
+      for (const p of g.params) if (pg.params.includes(p)) throw new TorchValueError(`${spec.name}: some parameters appear in more than one parameter group`);
+    N.optimAddParamGroup(
+      this._id,
+      g.params.map((p, k) => tid(p, `${spec.name}: param group ${gi} params[${k}]`)),
+      encode(spec, o),
+    );
     this.paramGroups.push(this._makeGroup(gi, g.params, o));
   }
 
@@ -384,14 +385,15 @@ function normalizeParams<O>(spec: Spec, params: Params<O>): NormalGroup[] {
     throw new TorchTypeError(`${spec.name}: params must be an array of Tensors or of param groups ({ params, ...options })`);
   const items = Array.from(params as Iterable<unknown>);
   if (items.length === 0) return [];
-  if (items.every((x) => x instanceof Tensor)) return [{ params: items as Tensor[], rest: {}, isList: true }];
+  if (items.every((x) => x instanceof Tensor)) return [{ params: items, rest: {}, isList: true }];
   return items.map((g, gi) => {
     if (g instanceof Tensor || g === null || typeof g !== 'object' || !('params' in g))
       throw new TorchTypeError(`${spec.name}: params must be all Tensors or all param groups ({ params, ...options }); item ${gi} is neither`);
-    const { params: ps, ...rest } = g as { params: unknown };
+    const { params: ps, ...rest } = g;
     let list: unknown[];
     if (ps instanceof Tensor) list = [ps];
-    else if (ps !== null && typeof ps === 'object' && typeof (ps as Iterable<unknown>)[Symbol.iterator] === 'function') list = Array.from(ps as Iterable<unknown>);
+    else if (ps !== null && typeof ps === 'object' && typeof (ps as Iterable<unknown>)[Symbol.iterator] === 'function')
+      list = Array.from(ps as Iterable<unknown>);
     else throw new TorchTypeError(`${spec.name}: param group ${gi}: params must be an array of Tensors`);
     list.forEach((p, k) => tid(p, `${spec.name}: param group ${gi} params[${k}]`));
     return { params: list as Tensor[], rest, isList: false };

@@ -21,8 +21,7 @@ function pymod(a: number, m: number): number {
   return ((a % m) + m) % m;
 }
 function checkInt(v: unknown, name: string, min: number, who: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
-    throw new TorchValueError(`${who}: ${name} must be an integer >= ${min}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TorchValueError(`${who}: ${name} must be an integer >= ${min}, got ${String(v)}`);
   return v;
 }
 function checkNum(v: unknown, name: string, who: string, ok: (x: number) => boolean = () => true, rule = 'a finite number'): number {
@@ -32,8 +31,7 @@ function checkNum(v: unknown, name: string, who: string, ok: (x: number) => bool
 function checkKeys(opts: object | undefined, allowed: string[], who: string): void {
   if (opts === undefined) return;
   if (opts === null || typeof opts !== 'object') throw new TorchTypeError(`${who}: options must be an object`);
-  for (const k of Object.keys(opts))
-    if (!allowed.includes(k)) throw new TorchValueError(`${who}: unknown option '${k}'; expected ${allowed.join(', ')}`);
+  for (const k of Object.keys(opts)) if (!allowed.includes(k)) throw new TorchValueError(`${who}: unknown option '${k}'; expected ${allowed.join(', ')}`);
 }
 
 /** What stateDict() holds: plain JSON-able numbers and arrays. */
@@ -306,15 +304,12 @@ export class CosineAnnealingLR extends LRScheduler {
   protected getLr(): number[] {
     const { tMax, etaMin, lastEpoch: e } = this;
     if (this._isInitial) return this.lrs();
-    if (this._stepCount === 1 && e > 0)
-      return this.baseLrs.map((b) => etaMin + ((b - etaMin) * (1 + Math.cos((e * Math.PI) / tMax))) / 2);
+    if (this._stepCount === 1 && e > 0) return this.baseLrs.map((b) => etaMin + ((b - etaMin) * (1 + Math.cos((e * Math.PI) / tMax))) / 2);
     if (pymod(e - 1 - tMax, 2 * tMax) === 0) {
       const lrs = this.lrs();
       return this.baseLrs.map((b, i) => lrs[i] + ((b - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2);
     }
-    return this.lrs().map(
-      (lr) => ((1 + Math.cos((Math.PI * e) / tMax)) / (1 + Math.cos((Math.PI * (e - 1)) / tMax))) * (lr - etaMin) + etaMin,
-    );
+    return this.lrs().map((lr) => ((1 + Math.cos((Math.PI * e) / tMax)) / (1 + Math.cos((Math.PI * (e - 1)) / tMax))) * (lr - etaMin) + etaMin);
   }
   protected closedFormLr(): number[] {
     return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2);
@@ -412,7 +407,21 @@ export class OneCycleLR extends LRScheduler {
     const who = 'OneCycleLR';
     checkKeys(
       opts,
-      ['maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'lastEpoch'],
+      [
+        'maxLr',
+        'totalSteps',
+        'epochs',
+        'stepsPerEpoch',
+        'pctStart',
+        'annealStrategy',
+        'cycleMomentum',
+        'baseMomentum',
+        'maxMomentum',
+        'divFactor',
+        'finalDivFactor',
+        'threePhase',
+        'lastEpoch',
+      ],
       who,
     );
     if (opts?.totalSteps !== undefined) this.totalSteps = checkInt(opts.totalSteps, 'totalSteps', 1, who);
@@ -432,7 +441,8 @@ export class OneCycleLR extends LRScheduler {
           { endStep: T - 1, startLr: 'maxLr', endLr: 'minLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
         ];
     const strategy = opts.annealStrategy ?? 'cos';
-    if (strategy !== 'cos' && strategy !== 'linear') throw new TorchValueError(`OneCycleLR: annealStrategy must be 'cos' or 'linear', got '${String(strategy)}'`);
+    if (strategy !== 'cos' && strategy !== 'linear')
+      throw new TorchValueError(`OneCycleLR: annealStrategy must be 'cos' or 'linear', got '${String(strategy)}'`);
     this.annealStrategy = strategy;
     const gs = groups(optimizer);
     const perGroup = (v: number | number[], name: string): number[] => {
@@ -475,8 +485,7 @@ export class OneCycleLR extends LRScheduler {
   }
   protected getLr(): number[] {
     const step = this.lastEpoch;
-    if (step > this.totalSteps)
-      throw new TorchValueError(`OneCycleLR: tried to step ${step} times; the specified number of total steps is ${this.totalSteps}`);
+    if (step > this.totalSteps) throw new TorchValueError(`OneCycleLR: tried to step ${step} times; the specified number of total steps is ${this.totalSteps}`);
     return groups(this.optimizer).map((g) => {
       let start = 0;
       let lr = 0;

@@ -4,13 +4,7 @@ import type { DType } from './types.js';
 const EDGE = 3; // elements shown at each end of a summarised dimension
 const THRESHOLD = 1000; // summarise above this many elements
 
-export function formatTensor(
-  shape: readonly number[],
-  dtype: DType,
-  device: string,
-  data: ArrayLike<number | bigint>,
-  requiresGrad: boolean,
-): string {
+export function formatTensor(shape: readonly number[], dtype: DType, device: string, data: ArrayLike<number | bigint>, requiresGrad: boolean): string {
   const n = data.length;
   const summarise = n > THRESHOLD;
   const isFloat = dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';

@@ -7,8 +7,22 @@ export * from './errors.js';
 export { type DType, type Device, type Shape, type TensorOptions, dtypes } from './types.js';
 export { tidy, keep, dispose, memory, setLiveTensorWarning, type MemoryInfo } from './memory.js';
 export {
-  tensor, zeros, ones, empty, full, scalarTensor, arange, linspace, eye,
-  zerosLike, onesLike, emptyLike, fullLike, cat, stack, where,
+  tensor,
+  zeros,
+  ones,
+  empty,
+  full,
+  scalarTensor,
+  arange,
+  linspace,
+  eye,
+  zerosLike,
+  onesLike,
+  emptyLike,
+  fullLike,
+  cat,
+  stack,
+  where,
 } from './creation.js';
 export { manualSeed, getRngState, setRngState, rand, randn, randint, randperm, randLike, randnLike, bernoulli, multinomial } from './random.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';

@@ -37,7 +37,7 @@ export function randint(low: number, high: number | readonly number[], shape?: r
   }
   if (!Number.isInteger(low) || !Number.isInteger(high)) throw new TorchTypeError('randint(): low and high must be integers');
   if ((high as number) <= low) throw new TorchValueError(`randint(): empty range [${low}, ${String(high)})`);
-  return wrap(N.randint(low, high, checkShape(shape), ...opts3(opts as TensorOptions | undefined, 'int64')));
+  return wrap(N.randint(low, high, checkShape(shape), ...opts3(opts, 'int64')));
 }
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, opts?: TensorOptions): Tensor {

@@ -88,7 +88,10 @@ const ownFrames = [`${packageRoot}/lib/`, `${packageRoot}/dist/`, 'node:internal
 function noteCreationSite(owned: number): void {
   const stack = new Error().stack?.split('\n').slice(1) ?? [];
   const frame = stack.find((l) => !ownFrames.some((p) => l.includes(p))) ?? stack[stack.length - 1] ?? '(unknown)';
-  const site = frame.trim().replace(/^at /, '').replace(/:\d+(\)?)$/, '$1'); // file:line (one line, one site)
+  const site = frame
+    .trim()
+    .replace(/^at /, '')
+    .replace(/:\d+(\)?)$/, '$1'); // file:line (one line, one site)
   warning.sites.set(site, (warning.sites.get(site) ?? 0) + 1);
   if (++warning.seen < SAMPLES) return;
   warning.done = true;

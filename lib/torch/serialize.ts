@@ -19,8 +19,14 @@ import { Tensor, wrap } from './tensor.js';
 import { dtypeCode, checkDevice, type DType, type Device } from './types.js';
 
 const ST_OF: Record<DType, string> = {
-  float32: 'F32', float64: 'F64', float16: 'F16', bfloat16: 'BF16',
-  int64: 'I64', int32: 'I32', uint8: 'U8', bool: 'BOOL',
+  float32: 'F32',
+  float64: 'F64',
+  float16: 'F16',
+  bfloat16: 'BF16',
+  int64: 'I64',
+  int32: 'I32',
+  uint8: 'U8',
+  bool: 'BOOL',
 };
 const DTYPE_OF: Record<string, DType> = Object.fromEntries(Object.entries(ST_OF).map(([k, v]) => [v, k as DType]));
 const ITEMSIZE: Record<DType, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, uint8: 1, bool: 1 };
@@ -100,14 +106,29 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | readon
     fd = null;
     fs.renameSync(tmp, abs);
   } catch (e) {
-    if (fd !== null) try { fs.closeSync(fd); } catch { /* already failing */ }
-    try { fs.unlinkSync(tmp); } catch { /* never created */ }
+    if (fd !== null)
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* never created */
+    }
     throw e;
   }
   try {
     const d = fs.openSync(dir, 'r');
-    try { fs.fsyncSync(d); } finally { fs.closeSync(d); }
-  } catch { /* not every platform can fsync a directory */ }
+    try {
+      fs.fsyncSync(d);
+    } finally {
+      fs.closeSync(d);
+    }
+  } catch {
+    /* not every platform can fsync a directory */
+  }
 }
 
 /** Parses safetensors bytes into name → Tensor (CPU, or `device`). `what` names the source in errors. */
@@ -138,13 +159,18 @@ export function fromSafetensors(buf: Uint8Array, what = 'safetensors data', opts
       const { dtype: st, shape, data_offsets: offs } = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       if (typeof st !== 'string') throw bad(`entry '${name}' has no dtype`);
       const dtype = DTYPE_OF[st];
-      if (dtype === undefined) throw bad(`tensor '${name}' has dtype '${st}', which torchmix does not support (supported: ${Object.keys(DTYPE_OF).join(', ')})`);
-      if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
-      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)}`);
+      if (dtype === undefined)
+        throw bad(`tensor '${name}' has dtype '${st}', which torchmix does not support (supported: ${Object.keys(DTYPE_OF).join(', ')})`);
+      if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+        throw bad(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0))
+        throw bad(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)}`);
       const [b, e] = offs as [number, number];
-      if (b > e || e > dataLen) throw bad(`tensor '${name}': data_offsets [${b}, ${e}] out of range (the data section has ${dataLen} bytes${e > dataLen ? '; truncated file?' : ''})`);
+      if (b > e || e > dataLen)
+        throw bad(`tensor '${name}': data_offsets [${b}, ${e}] out of range (the data section has ${dataLen} bytes${e > dataLen ? '; truncated file?' : ''})`);
       const numel = (shape as number[]).reduce((a, d) => a * d, 1);
-      if (e - b !== numel * ITEMSIZE[dtype]) throw bad(`tensor '${name}': ${e - b} bytes for shape [${shape.join(', ')}] of ${st} (expected ${numel * ITEMSIZE[dtype]})`);
+      if (e - b !== numel * ITEMSIZE[dtype])
+        throw bad(`tensor '${name}': ${e - b} bytes for shape [${shape.join(', ')}] of ${st} (expected ${numel * ITEMSIZE[dtype]})`);
       spans.push([b, e, name]);
       const bytes = new Uint8Array(buf.buffer, buf.byteOffset + dataStart + b, e - b);
       let t = wrap(N.fromBytes(bytes, shape, dtypeCode[dtype]));

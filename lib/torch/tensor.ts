@@ -37,7 +37,10 @@ export function tids(xs: unknown, what: string): number[] {
 function describe(x: unknown): string {
   if (x === null) return 'null';
   if (Array.isArray(x)) return 'an array';
-  return typeof x === 'object' ? (x.constructor?.name ?? 'an object') : `${typeof x} ${String(x)}`;
+  if (typeof x === 'object') return x.constructor?.name ?? 'an object';
+  if (typeof x === 'string' || typeof x === 'number' || typeof x === 'bigint' || typeof x === 'boolean') return `${typeof x} ${String(x)}`;
+  if (typeof x === 'symbol') return x.toString();
+  return typeof x === 'function' ? 'a function' : 'undefined'; // a function: not its source text
 }
 function isScalar(x: unknown): x is Scalar {
   return typeof x === 'number' || typeof x === 'boolean';
@@ -171,9 +174,11 @@ export class Tensor implements Owned {
   }
 
   // ---- conversion -------------------------------------------------------------------------------
-  /** t.to('cuda'), t.to('float16'), t.to({ device, dtype, copy }). */
-  to(target: Device | DType | { device?: Device; dtype?: DType; copy?: boolean }): Tensor {
-    let device: Device | undefined, dtype: DType | undefined, copy = false;
+  /** t.to('cuda'), t.to('float16'), t.to({ device, dtype, copy }): a device or a dtype name (both strings: Device is string). */
+  to(target: Device | { device?: Device; dtype?: DType; copy?: boolean }): Tensor {
+    let device: Device | undefined,
+      dtype: DType | undefined,
+      copy = false;
     if (typeof target === 'string') {
       if (/^(cpu|cuda)(:\d+)?$/.test(target)) device = target;
       else dtype = target as DType;
@@ -231,8 +236,7 @@ export class Tensor implements Owned {
   }
   div(other: Tensor | Scalar, opts?: { roundingMode?: 'trunc' | 'floor' }): Tensor {
     const rm = opts?.roundingMode;
-    if (rm !== undefined && rm !== 'trunc' && rm !== 'floor')
-      throw new TorchValueError(`div(): roundingMode must be 'trunc' or 'floor', got '${String(rm)}'`);
+    if (rm !== undefined && rm !== 'trunc' && rm !== 'floor') throw new TorchValueError(`div(): roundingMode must be 'trunc' or 'floor', got '${String(rm)}'`);
     return wrap(isScalar(other) ? N.divS(this._id, other, rm) : N.div(this._id, tid(other, 'div(other)'), rm));
   }
   pow(exponent: Tensor | Scalar): Tensor {

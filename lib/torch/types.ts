@@ -22,9 +22,7 @@ export const dtypeCode: Readonly<Record<DType, number>> = {
   bool: 11,
   bfloat16: 15,
 };
-const codeToDtype: Record<number, DType> = Object.fromEntries(
-  Object.entries(dtypeCode).map(([k, v]) => [v, k as DType]),
-);
+const codeToDtype: Record<number, DType> = Object.fromEntries(Object.entries(dtypeCode).map(([k, v]) => [v, k as DType]));
 
 export const dtypes = Object.keys(dtypeCode) as DType[];
 
@@ -53,8 +51,6 @@ export function checkDevice(device: Device | undefined, what = 'device'): Device
 export function checkShape(shape: unknown, what = 'shape'): number[] {
   if (typeof shape === 'number') shape = [shape];
   if (!Array.isArray(shape)) throw new TorchTypeError(`${what}: expected an array of non-negative integers, got ${typeof shape}`);
-  for (const d of shape)
-    if (!Number.isSafeInteger(d) || d < 0)
-      throw new TorchValueError(`${what}: expected non-negative integers, got [${shape.join(', ')}]`);
+  for (const d of shape) if (!Number.isSafeInteger(d) || d < 0) throw new TorchValueError(`${what}: expected non-negative integers, got [${shape.join(', ')}]`);
   return shape as number[];
 }

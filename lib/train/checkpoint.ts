@@ -90,7 +90,7 @@ export interface CheckpointMeta {
 /** Resolves what a user may call a checkpoint: its .json, its .safetensors, or the directory holding checkpoint.json. */
 export function checkpointJsonPath(p: string): string {
   if (typeof p !== 'string' || p === '') throw new torch.TorchTypeError('checkpoint path must be a non-empty string');
-  let st: fs.Stats | null = null;
+  let st: fs.Stats | null;
   try {
     st = fs.statSync(p);
   } catch {
@@ -111,12 +111,21 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
 }
 
 /** Writes a checkpoint pair: tensors next to `jsonPath` (same stem, .safetensors), then the JSON. */
-export function writeCheckpoint(jsonPath: string, tensors: Record<string, Tensor>, meta: Omit<CheckpointMeta, 'id' | 'tensors' | 'format' | 'version' | 'created'>): CheckpointMeta {
+export function writeCheckpoint(
+  jsonPath: string,
+  tensors: Record<string, Tensor>,
+  meta: Omit<CheckpointMeta, 'id' | 'tensors' | 'format' | 'version' | 'created'>,
+): CheckpointMeta {
   const stem = jsonPath.endsWith('.json') ? jsonPath.slice(0, -5) : jsonPath;
   const tensorPath = stem + '.safetensors';
   const id = randomBytes(8).toString('hex');
   const full: CheckpointMeta = {
-    format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, id, tensors: path.basename(tensorPath), created: new Date().toISOString(), ...meta,
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    id,
+    tensors: path.basename(tensorPath),
+    created: new Date().toISOString(),
+    ...meta,
   };
   const text = JSON.stringify(full, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1);
   torch.save(tensors, tensorPath, { metadata: { torchmix_checkpoint: id } });
@@ -144,11 +153,19 @@ export function readCheckpoint(p: string): { meta: CheckpointMeta; tensors: Reco
   } catch (e) {
     throw bad(`not valid JSON (${e instanceof Error ? e.message : String(e)}); corrupt checkpoint`);
   }
-  if (meta === null || typeof meta !== 'object' || meta.format !== CHECKPOINT_FORMAT) throw bad(`not a torchmix checkpoint (format '${String((meta as { format?: unknown })?.format)}')`);
+  if (meta === null || typeof meta !== 'object' || meta.format !== CHECKPOINT_FORMAT)
+    throw bad(`not a torchmix checkpoint (format '${String((meta as { format?: unknown })?.format)}')`);
   if (meta.version !== CHECKPOINT_VERSION) throw bad(`version ${String(meta.version)} is not supported (this torchmix reads version ${CHECKPOINT_VERSION})`);
   for (const k of ['epoch', 'step', 'loaderEpoch', 'totalEpochs', 'numClasses', 'iteration'] as const)
     if (!Number.isSafeInteger(meta[k]) || meta[k] < 0) throw bad(`field '${k}' is missing or invalid; corrupt checkpoint`);
-  if (typeof meta.tensors !== 'string' || typeof meta.id !== 'string' || !Array.isArray(meta.history) || !meta.model || !Array.isArray(meta.model.keys) || !meta.optimizer)
+  if (
+    typeof meta.tensors !== 'string' ||
+    typeof meta.id !== 'string' ||
+    !Array.isArray(meta.history) ||
+    !meta.model ||
+    !Array.isArray(meta.model.keys) ||
+    !meta.optimizer
+  )
     throw bad('missing fields; corrupt checkpoint');
   const tensorPath = path.join(path.dirname(jsonPath), meta.tensors);
   let buf: Buffer;
@@ -165,7 +182,9 @@ export function readCheckpoint(p: string): { meta: CheckpointMeta; tensors: Reco
     throw bad(`its tensor file '${tensorPath}' is not a valid safetensors file; corrupt checkpoint`);
   }
   if (fileId !== meta.id)
-    throw bad(`its tensor file '${tensorPath}' belongs to a different checkpoint (id ${String(fileId)}, expected ${meta.id}): an incomplete write; corrupt checkpoint`);
+    throw bad(
+      `its tensor file '${tensorPath}' belongs to a different checkpoint (id ${String(fileId)}, expected ${meta.id}): an incomplete write; corrupt checkpoint`,
+    );
   let tensors: Record<string, Tensor>;
   try {
     tensors = torch.fromSafetensors(buf, `'${tensorPath}'`);
@@ -185,7 +204,9 @@ export function checkModelFits(model: Module, tensors: Record<string, Tensor>, w
   const sd = torch.tidy(() => model.stateDict());
   try {
     const want = Object.keys(sd);
-    const have = Object.keys(tensors).filter((k) => k.startsWith('model/')).map((k) => k.slice(6));
+    const have = Object.keys(tensors)
+      .filter((k) => k.startsWith('model/'))
+      .map((k) => k.slice(6));
     const missing = want.filter((k) => !have.includes(k));
     const extra = have.filter((k) => !(k in sd));
     if (missing.length || extra.length)
@@ -193,7 +214,8 @@ export function checkModelFits(model: Module, tensors: Record<string, Tensor>, w
         `${where}: the checkpoint does not match the model (${missing.length ? `missing ${missing.slice(0, 5).join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `unexpected ${extra.slice(0, 5).join(', ')}` : ''})`,
       );
     for (const k of want) {
-      const a = sd[k].shape, b = tensors[`model/${k}`].shape;
+      const a = sd[k].shape,
+        b = tensors[`model/${k}`].shape;
       if (a.length !== b.length || a.some((d, i) => d !== b[i]))
         throw new CheckpointError(`${where}: '${k}' has shape [${b.join(', ')}] in the checkpoint, [${a.join(', ')}] in the model`);
     }

@@ -30,7 +30,13 @@ export function divergenceGuard(): Plugin {
   };
   const check = (s: TrainState) => {
     if (s.step <= read) return;
-    const losses = torch.tidy(() => buf!.narrow(0, read, s.step - read).to('cpu').toArray() as Float64Array);
+    const losses = torch.tidy(
+      () =>
+        buf!
+          .narrow(0, read, s.step - read)
+          .to('cpu')
+          .toArray() as Float64Array,
+    );
     const bad = losses.findIndex((l) => !Number.isFinite(l));
     if (bad >= 0) fail(s, read + bad + 1, 'loss');
     read = s.step;

@@ -25,7 +25,8 @@ export function earlyStopping(opts: EarlyStoppingOptions): Plugin {
   const patience = opts?.patience;
   if (!Number.isSafeInteger(patience) || patience < 1) throw new torch.TorchValueError(`${who}: patience must be a positive integer, got ${String(patience)}`);
   const monitor = opts.monitor ?? 'valLoss';
-  if (typeof monitor !== 'string' || monitor === '') throw new torch.TorchTypeError(`${who}: monitor must be the name of an epoch-record metric ('valLoss', 'valAcc', …)`);
+  if (typeof monitor !== 'string' || monitor === '')
+    throw new torch.TorchTypeError(`${who}: monitor must be the name of an epoch-record metric ('valLoss', 'valAcc', …)`);
   const mode = opts.mode ?? (/Acc$/.test(monitor) ? 'max' : 'min');
   if (mode !== 'min' && mode !== 'max') throw new torch.TorchValueError(`${who}: mode must be 'min' or 'max', got ${String(opts.mode)}`);
   const minDelta = opts.minDelta ?? 0;
@@ -55,7 +56,11 @@ export function earlyStopping(opts: EarlyStoppingOptions): Plugin {
       const rec = s.record!;
       const v = rec[monitor];
       if (typeof v !== 'number')
-        throw new torch.TorchValueError(`${who}: the epoch record has no metric '${monitor}' (it has ${Object.keys(rec).filter((k) => typeof rec[k] === 'number').join(', ')})`);
+        throw new torch.TorchValueError(
+          `${who}: the epoch record has no metric '${monitor}' (it has ${Object.keys(rec)
+            .filter((k) => typeof rec[k] === 'number')
+            .join(', ')})`,
+        );
       const improved = Number.isFinite(v) && (best === undefined || (mode === 'max' ? v - minDelta > best : v + minDelta < best));
       if (improved) {
         [best, bestEpoch, wait] = [v, s.epoch, 0];

@@ -107,7 +107,16 @@ export interface Plugin {
 }
 
 export const EVENTS = [
-  'fitStart', 'epochStart', 'beforeBackward', 'afterBackward', 'afterOptimizerStep', 'stepEnd', 'epochEnd', 'checkpoint', 'message', 'fitEnd',
+  'fitStart',
+  'epochStart',
+  'beforeBackward',
+  'afterBackward',
+  'afterOptimizerStep',
+  'stepEnd',
+  'epochEnd',
+  'checkpoint',
+  'message',
+  'fitEnd',
 ] as const;
 export type EventName = (typeof EVENTS)[number];
 

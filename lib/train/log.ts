@@ -25,8 +25,15 @@ export function jsonLog(opts: { dir: string }): Plugin {
       write({ type: 'epoch', ...s.record });
     },
     fitEnd(s) {
-      if (s.result === undefined) write({ type: 'error', epoch: s.epoch, step: s.step, iteration: s.iteration, message: String((s.error as Error)?.message ?? s.error), time: time() });
-      else write({ type: s.result.interrupted ? 'interrupted' : 'end', epochs: s.history.length, ...(s.result.stopped ? { stopped: s.result.stopped } : {}), time: time() });
+      if (s.result === undefined)
+        write({ type: 'error', epoch: s.epoch, step: s.step, iteration: s.iteration, message: String((s.error as Error)?.message ?? s.error), time: time() });
+      else
+        write({
+          type: s.result.interrupted ? 'interrupted' : 'end',
+          epochs: s.history.length,
+          ...(s.result.stopped ? { stopped: s.result.stopped } : {}),
+          time: time(),
+        });
     },
   };
 }

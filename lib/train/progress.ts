@@ -27,7 +27,9 @@ export function formatEpoch(r: EpochRecord, epochs: number): string {
   parts.push(`lr ${r.lr.toPrecision(3)}`, `${r.seconds.toFixed(1)}s`, `${Math.round(r.imagesPerSecond)} img/s`);
   const m = r.method as { alphaMean?: number; deltaMean?: number; discAcc?: number } | undefined;
   if (m && typeof m.alphaMean === 'number' && typeof m.deltaMean === 'number')
-    parts.push(`λ∈[${m.alphaMean.toFixed(2)}, ${(m.alphaMean + m.deltaMean).toFixed(2)}]${typeof m.discAcc === 'number' ? ` intrusion_acc ${pct(m.discAcc)}` : ''}`);
+    parts.push(
+      `λ∈[${m.alphaMean.toFixed(2)}, ${(m.alphaMean + m.deltaMean).toFixed(2)}]${typeof m.discAcc === 'number' ? ` intrusion_acc ${pct(m.discAcc)}` : ''}`,
+    );
   return parts.join('  ');
 }
 

@@ -14,7 +14,9 @@ for (let step = 0; step < 300; step++) {
     const lam = beta.sample();
     const perm = torch.randperm(512);
     const out = model.forward(x.mul(lam).add(x.indexSelect(0, perm).mul(lam.rsub(1))));
-    const loss = F.crossEntropy(out, y).mul(lam).add(F.crossEntropy(out, y.indexSelect(0, perm)).mul(lam.rsub(1)));
+    const loss = F.crossEntropy(out, y)
+      .mul(lam)
+      .add(F.crossEntropy(out, y.indexSelect(0, perm)).mul(lam.rsub(1)));
     opt.zeroGrad();
     loss.backward();
     opt.step();

@@ -78,7 +78,12 @@ describe('CIFAR-10 binary reader', () => {
 
 describe('CIFAR-100 binary reader', () => {
   let dir: string;
-  const recs = [[0, 4], [19, 99], [7, 50], [3, 0]];
+  const recs = [
+    [0, 4],
+    [19, 99],
+    [7, 50],
+    [3, 0],
+  ];
   beforeAll(() => {
     dir = tmp('torchmix-cifar100-');
     fs.writeFileSync(path.join(dir, 'train.bin'), cifarFile(recs).buf);
@@ -102,7 +107,9 @@ describe('CIFAR-100 binary reader', () => {
     expect(() => data.cifar100({ split: 'train', dir: bad })).toThrow(`${path.join(bad, 'train.bin')}: record 0: label 20 out of range for 20 classes`);
     // a CIFAR-10 file is not a whole number of CIFAR-100 records
     fs.writeFileSync(path.join(bad, 'train.bin'), cifarFile([[1], [2]]).buf);
-    expect(() => data.cifar100({ split: 'train', dir: bad })).toThrow(/train\.bin: truncated or wrong size: 6146 bytes is not a whole number of 3074-byte records/);
+    expect(() => data.cifar100({ split: 'train', dir: bad })).toThrow(
+      /train\.bin: truncated or wrong size: 6146 bytes is not a whole number of 3074-byte records/,
+    );
     expect(() => data.cifar100({ split: 'test', dir: bad })).toThrow(/test\.bin not found\. Download the CIFAR-100 binary version/);
     expect(() => data.cifar100({ split: 'train', dir, labels: 'medium' as 'fine' })).toThrow(/labels must be 'fine' or 'coarse'/);
   });
@@ -117,7 +124,9 @@ describe('MNIST and the registry', () => {
     return Buffer.concat([head, Buffer.from(bytes)]);
   }
   it('mnist() requires dir and says how to get MNIST; reads generated IDX files', () => {
-    expect(() => data.mnist({ split: 'train' } as { split: 'train'; dir: string })).toThrow(/mnist\(\): dir is required\. MNIST has no default location: download train-images-idx3-ubyte\.gz/);
+    expect(() => data.mnist({ split: 'train' } as { split: 'train'; dir: string })).toThrow(
+      /mnist\(\): dir is required\. MNIST has no default location: download train-images-idx3-ubyte\.gz/,
+    );
     const dir = tmp('torchmix-mnist-');
     expect(() => data.mnist({ split: 'test', dir })).toThrow(/t10k-images-idx3-ubyte\(\.gz\) not found\. MNIST has no default location/);
     const px = Uint8Array.from({ length: 3 * 28 * 28 }, (_, i) => i % 251);
@@ -189,16 +198,29 @@ describe('toy sets', () => {
     expect(() => data.spirals({ n: 10, classes: 1 })).toThrow(/classes must be an integer ≥ 2/);
   });
   it('blobs: balanced, centred on the given centres with the given std', () => {
-    const b = data.blobs({ n: 3000, centers: [[0, 0], [5, 5], [-5, 5]], std: 0.5, seed: 2 });
+    const b = data.blobs({
+      n: 3000,
+      centers: [
+        [0, 0],
+        [5, 5],
+        [-5, 5],
+      ],
+      std: 0.5,
+      seed: 2,
+    });
     expect(counts(b.labels, 3)).toEqual([1000, 1000, 1000]);
     const p = nums(b.images);
     const y = nums(b.labels);
-    const cs = [[0, 0], [5, 5], [-5, 5]];
+    const cs = [
+      [0, 0],
+      [5, 5],
+      [-5, 5],
+    ];
     for (let k = 0; k < 3; k++) {
       const pts = y.flatMap((c, i) => (c === k ? [[p[2 * i], p[2 * i + 1]]] : []));
       const mx = pts.reduce((a, q) => a + q[0], 0) / pts.length;
       const vx = pts.reduce((a, q) => a + (q[0] - mx) ** 2, 0) / pts.length;
-      expect(Math.abs(mx - cs[k][0])).toBeLessThan(5 * 0.5 / Math.sqrt(1000));
+      expect(Math.abs(mx - cs[k][0])).toBeLessThan((5 * 0.5) / Math.sqrt(1000));
       expect(Math.abs(Math.sqrt(vx) - 0.5)).toBeLessThan(0.05);
     }
     const r = data.blobs({ n: 10, centers: 4, seed: 1 });

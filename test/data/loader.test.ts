@@ -92,7 +92,11 @@ describe('DataLoader batching', () => {
     const std = [0.2, 0.3, 0.4];
     const l = new data.DataLoader(d3, { batchSize: 6, normalize: { mean, std } });
     torch.tidy(() => {
-      const want = d3.images.to('float32').div(255).sub(torch.tensor(mean).view([1, 3, 1, 1])).div(torch.tensor(std).view([1, 3, 1, 1]));
+      const want = d3.images
+        .to('float32')
+        .div(255)
+        .sub(torch.tensor(mean).view([1, 3, 1, 1]))
+        .div(torch.tensor(std).view([1, 3, 1, 1]));
       const [b] = [...l];
       expect(nums(b.x)).toEqual(nums(want));
       // …and equal to the float32 arithmetic done by hand.
@@ -132,7 +136,9 @@ describe('DataLoader batching', () => {
     expect(() => new data.DataLoader(ds, { normalize: { mean: [0, 0], std: 1 } })).toThrow(/normalize.mean must be a number or 1 numbers/);
     expect(() => new data.DataLoader(ds, { normalize: { mean: 0, std: 0 } })).toThrow(/normalize.std must be positive/);
     expect(() => new data.DataLoader(ds, { views: 2 })).toThrow(/views > 1 needs augment/);
-    expect(() => new data.DataLoader({ images: ds.images, labels: data.moons({ n: 7, seed: 1 }).labels })).toThrow(/labels must have shape \[10\] \(one per sample\), got \[7\]/);
+    expect(() => new data.DataLoader({ images: ds.images, labels: data.moons({ n: 7, seed: 1 }).labels })).toThrow(
+      /labels must have shape \[10\] \(one per sample\), got \[7\]/,
+    );
     expect(() => new data.DataLoader({ images: ds.images } as unknown as data.Dataset)).toThrow(/dataset must be/);
     expect(() => new data.DataLoader(ds, { shuffle: true, seed: -1 })).toThrow(/seed must be a non-negative integer/);
   });
@@ -182,7 +188,8 @@ describe('on-device augmentation', () => {
       const ds = images(n, c, h, w, 11);
       const padded = torch.keep(F.pad(ds.images.to('float32').div(255), [p, p, p, p], { mode: mode === 'zero' ? 'constant' : 'reflect' }));
       const l = new data.DataLoader(ds, { batchSize: 8, shuffle: true, seed: 3, augment: { crop: { size: [h, w], padding: p, mode }, flip: true } });
-      const oys = new Set<number>(), oxs = new Set<number>();
+      const oys = new Set<number>(),
+        oxs = new Set<number>();
       let flips = 0;
       for (let e = 0; e < 3; e++)
         l.forEach((b) => {

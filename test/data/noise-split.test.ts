@@ -13,7 +13,16 @@ function labelsOf(sizes: number[]): torch.Tensor {
 function ds(sizes: number[]): data.Dataset {
   const labels = labelsOf(sizes);
   const n = labels.shape[0];
-  return { images: torch.keep(torch.arange(n * 2).view([n, 2]).to('float32')), labels, classes: sizes.map((_, c) => `c${c}`) };
+  return {
+    images: torch.keep(
+      torch
+        .arange(n * 2)
+        .view([n, 2])
+        .to('float32'),
+    ),
+    labels,
+    classes: sizes.map((_, c) => `c${c}`),
+  };
 }
 
 describe('corruptLabels', () => {

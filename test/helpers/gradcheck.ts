@@ -42,8 +42,7 @@ export function gradcheck(f: (...xs: Tensor[]) => Out, inputs: readonly Tensor[]
   const atol = opts.atol ?? 1e-5;
   const rtol = opts.rtol ?? 1e-4;
   const wrt = opts.wrt ?? inputs.map((_, i) => i);
-  for (const [i, x] of inputs.entries())
-    if (x.dtype !== 'float64') throw new Error(`gradcheck: input ${i} is ${x.dtype}; use float64 inputs`);
+  for (const [i, x] of inputs.entries()) if (x.dtype !== 'float64') throw new Error(`gradcheck: input ${i} is ${x.dtype}; use float64 inputs`);
 
   return torch.tidy(() => {
     const shapes = inputs.map((x) => x.shape);
@@ -121,9 +120,17 @@ export function randn64(shape: number[]): Tensor {
 /** float64 values with every pair at least `gap` apart (for max/min/pooling/sorting-like ops). */
 export function distinct64(shape: number[], gap = 0.1): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return torch.randperm(n).to({ dtype: 'float64' }).sub(n / 2).mul(gap).reshape(shape);
+  return torch
+    .randperm(n)
+    .to({ dtype: 'float64' })
+    .sub(n / 2)
+    .mul(gap)
+    .reshape(shape);
 }
 /** float64 values uniform in [lo, hi). */
 export function uniform64(shape: number[], lo: number, hi: number): Tensor {
-  return torch.rand(shape, { dtype: 'float64' }).mul(hi - lo).add(lo);
+  return torch
+    .rand(shape, { dtype: 'float64' })
+    .mul(hi - lo)
+    .add(lo);
 }

@@ -14,9 +14,7 @@ interface ClipCase {
   total: number;
   clipped: number[][];
 }
-const fx: { meta: { torch: string }; cases: ClipCase[] } = JSON.parse(
-  readFileSync(new URL('../fixtures/optim_clip.json', import.meta.url), 'utf8'),
-);
+const fx: { meta: { torch: string }; cases: ClipCase[] } = JSON.parse(readFileSync(new URL('../fixtures/optim_clip.json', import.meta.url), 'utf8'));
 const TOL = { float64: 1e-12, float32: 2e-6 };
 
 function close(got: number, want: number, rel: number, what: string): void {
@@ -45,7 +43,7 @@ describe(`clipGradNorm equals torch.nn.utils.clip_grad_norm_ (torch ${fx.meta.to
     const b = torch.zeros([2], { dtype: 'float64', requiresGrad: true });
     a.grad = torch.tensor([3, 4, 0], { dtype: 'float64' });
     expect(nn.utils.clipGradNorm([a, b], 1)).toBeCloseTo(5, 12);
-    const g = Array.from(a.grad!.toArray());
+    const g = Array.from(a.grad.toArray());
     close(Math.hypot(...g), 1, 1e-6, 'norm after clipping');
     expect(b.grad).toBeNull();
     expect(nn.utils.clipGradNorm([b], 1)).toBe(0);
@@ -65,6 +63,6 @@ describe(`clipGradNorm equals torch.nn.utils.clip_grad_norm_ (torch ${fx.meta.to
     const a = torch.zeros([3], { dtype: 'float64', requiresGrad: true });
     a.grad = torch.tensor([-3, 0.5, 2], { dtype: 'float64' });
     nn.utils.clipGradValue([a], 1);
-    expect(Array.from(a.grad!.toArray())).toEqual([-1, 0.5, 1]);
+    expect(Array.from(a.grad.toArray())).toEqual([-1, 0.5, 1]);
   });
 });

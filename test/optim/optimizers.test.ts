@@ -251,7 +251,11 @@ describe('param groups and options', () => {
     const b0 = Array.from(b.toArray());
     const g = Array.from(b.grad!.toArray());
     opt.step();
-    expectClose(b.toArray() as Float64Array, b0.map((v, i) => v - 0.2 * g[i]), 'b after a step');
+    expectClose(
+      b.toArray() as Float64Array,
+      b0.map((v, i) => v - 0.2 * g[i]),
+      'b after a step',
+    );
     opt.dispose();
   });
   it('options switched on after the first step (amsgrad, RMSprop momentum/centered) get fresh buffers, no crash', () => {

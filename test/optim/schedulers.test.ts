@@ -14,15 +14,16 @@ interface SchedCase {
   lrs: number[][];
   momenta?: number[][];
 }
-const fx: { meta: { torch: string }; cases: SchedCase[] } = JSON.parse(
-  readFileSync(new URL('../fixtures/optim_schedulers.json', import.meta.url), 'utf8'),
-);
+const fx: { meta: { torch: string }; cases: SchedCase[] } = JSON.parse(readFileSync(new URL('../fixtures/optim_schedulers.json', import.meta.url), 'utf8'));
 const TOL = 1e-12;
 
 function makeOpt(kind: 'SGD' | 'Adam') {
   const p1 = torch.zeros([2], { dtype: 'float64', requiresGrad: true });
   const p2 = torch.zeros([3], { dtype: 'float64', requiresGrad: true });
-  const groups = [{ params: [p1], lr: 0.1 }, { params: [p2], lr: 0.05 }];
+  const groups = [
+    { params: [p1], lr: 0.1 },
+    { params: [p2], lr: 0.05 },
+  ];
   const opt = kind === 'SGD' ? new optim.SGD(groups, { lr: 0.1, momentum: 0.9 }) : new optim.Adam(groups, { lr: 0.1 });
   return { opt, ps: [p1, p2] };
 }
@@ -57,8 +58,7 @@ describe(`lr sequences equal torch.optim.lr_scheduler's (torch ${fx.meta.torch})
     it(`${c.name} (${c.scheduler}, ${c.lrs.length - 1} steps)`, () => {
       const { opt, ps } = makeOpt(c.optimizer);
       const sch = build(opt, c.scheduler, c.options);
-      const momentum = () =>
-        opt.paramGroups.map((g) => (c.optimizer === 'Adam' ? (g.betas as number[])[0] : (g.momentum as number)));
+      const momentum = () => opt.paramGroups.map((g) => (c.optimizer === 'Adam' ? (g.betas as number[])[0] : (g.momentum as number)));
       expectLrs(sch.getLastLr(), c.lrs[0], `${c.name} after construction`);
       if (c.momenta) expectLrs(momentum(), c.momenta[0], `${c.name} momentum after construction`);
       for (let k = 1; k < c.lrs.length; k++) {
@@ -66,7 +66,11 @@ describe(`lr sequences equal torch.optim.lr_scheduler's (torch ${fx.meta.torch})
         opt.step();
         sch.step();
         expectLrs(sch.getLastLr(), c.lrs[k], `${c.name} step ${k}`);
-        expectLrs(opt.paramGroups.map((g) => g.lr), c.lrs[k], `${c.name} step ${k} (optimizer)`);
+        expectLrs(
+          opt.paramGroups.map((g) => g.lr),
+          c.lrs[k],
+          `${c.name} step ${k} (optimizer)`,
+        );
         if (c.momenta) expectLrs(momentum(), c.momenta[k], `${c.name} momentum step ${k}`);
       }
       opt.dispose();

@@ -77,7 +77,12 @@ describe('TorchValueError', () => {
     expect(thrown(() => torch.full([-2], 1))).toBeInstanceOf(torch.TorchValueError);
   });
   it('a ragged nested array (with the position)', () => {
-    const e = thrown(() => torch.tensor([[1, 2, 3], [4, 5]]));
+    const e = thrown(() =>
+      torch.tensor([
+        [1, 2, 3],
+        [4, 5],
+      ]),
+    );
     expect(e).toBeInstanceOf(torch.TorchValueError);
     expect(e.message).toMatch(/ragged.*\[1\].*expected length 3, got 2/);
     expect(thrown(() => torch.tensor([[1, 2], 3] as never))).toBeInstanceOf(torch.TorchValueError);
@@ -111,7 +116,7 @@ describe('TorchTypeError', () => {
     const e = thrown(() => torch.zeros([2], { dtype: 'float8' as never }));
     expect(e).toBeInstanceOf(torch.TorchTypeError);
     expect(e.message).toMatch(/unknown dtype 'float8'.*float32/);
-    expect(thrown(() => torch.ones([2]).to('complex64' as never))).toBeInstanceOf(torch.TorchTypeError);
+    expect(thrown(() => torch.ones([2]).to('complex64'))).toBeInstanceOf(torch.TorchTypeError);
   });
   it('a non-tensor argument to add (names the argument)', () => {
     for (const bad of [undefined, null, 'x', {}, [1, 2]]) {
@@ -119,6 +124,19 @@ describe('TorchTypeError', () => {
       expect(e).toBeInstanceOf(torch.TorchTypeError);
       expect(e.message).toMatch(/^add\(other\): expected a Tensor/);
     }
+  });
+  it('the message says what the argument was: a function by name, never its source text', () => {
+    const cases: [unknown, string][] = [
+      [undefined, 'undefined'],
+      [null, 'null'],
+      ['x', 'string x'],
+      [{}, 'Object'],
+      [new Map(), 'Map'],
+      [[1, 2], 'an array'],
+      [() => 1, 'a function'],
+      [Symbol('s'), 'Symbol(s)'],
+    ];
+    for (const [bad, got] of cases) expect(thrown(() => torch.ones([2]).add(bad as never)).message).toBe(`add(other): expected a Tensor, got ${got}`);
   });
   it('an unsupported typed array', () => {
     for (const ta of [new Int16Array(2), new Uint16Array(2), new Int8Array(2), new Uint8ClampedArray(2), new BigUint64Array(2)]) {

@@ -46,48 +46,132 @@ describe('gradcheck helper', () => {
 
 describe('elementwise', () => {
   it('add: tensor, broadcast, alpha, scalar', () => {
-    check((a, b) => a.add(b), () => [randn64([2, 3]), randn64([2, 3])]);
-    check((a, b) => a.add(b), () => [randn64([2, 3]), randn64([3])]);
-    check((a, b) => a.add(b, { alpha: -1.5 }), () => [randn64([2, 3]), randn64([2, 3])]);
-    check((a) => a.add(2.5), () => [randn64([4])]);
+    check(
+      (a, b) => a.add(b),
+      () => [randn64([2, 3]), randn64([2, 3])],
+    );
+    check(
+      (a, b) => a.add(b),
+      () => [randn64([2, 3]), randn64([3])],
+    );
+    check(
+      (a, b) => a.add(b, { alpha: -1.5 }),
+      () => [randn64([2, 3]), randn64([2, 3])],
+    );
+    check(
+      (a) => a.add(2.5),
+      () => [randn64([4])],
+    );
   });
   it('sub: tensor, broadcast, alpha, scalar, rsub', () => {
-    check((a, b) => a.sub(b), () => [randn64([2, 3]), randn64([2, 1])]);
-    check((a, b) => a.sub(b, { alpha: 3 }), () => [randn64([3]), randn64([3])]);
-    check((a) => a.sub(0.75), () => [randn64([4])]);
-    check((a) => a.rsub(2), () => [randn64([4])]);
+    check(
+      (a, b) => a.sub(b),
+      () => [randn64([2, 3]), randn64([2, 1])],
+    );
+    check(
+      (a, b) => a.sub(b, { alpha: 3 }),
+      () => [randn64([3]), randn64([3])],
+    );
+    check(
+      (a) => a.sub(0.75),
+      () => [randn64([4])],
+    );
+    check(
+      (a) => a.rsub(2),
+      () => [randn64([4])],
+    );
   });
   it('mul: tensor, broadcast, scalar', () => {
-    check((a, b) => a.mul(b), () => [randn64([2, 3]), randn64([2, 3])]);
-    check((a, b) => a.mul(b), () => [randn64([4, 1]), randn64([3])]);
-    check((a) => a.mul(-1.7), () => [randn64([5])]);
+    check(
+      (a, b) => a.mul(b),
+      () => [randn64([2, 3]), randn64([2, 3])],
+    );
+    check(
+      (a, b) => a.mul(b),
+      () => [randn64([4, 1]), randn64([3])],
+    );
+    check(
+      (a) => a.mul(-1.7),
+      () => [randn64([5])],
+    );
   });
   it('div: tensor (both operands), broadcast, scalar', () => {
-    check((a, b) => a.div(b), () => [randn64([2, 3]), positive([2, 3])]);
-    check((a, b) => a.div(b), () => [randn64([2, 3]), positive([3]).neg()]);
-    check((a) => a.div(0.3), () => [randn64([4])]);
+    check(
+      (a, b) => a.div(b),
+      () => [randn64([2, 3]), positive([2, 3])],
+    );
+    check(
+      (a, b) => a.div(b),
+      () => [randn64([2, 3]), positive([3]).neg()],
+    );
+    check(
+      (a) => a.div(0.3),
+      () => [randn64([4])],
+    );
   });
   it('pow: tensor exponent (grad w.r.t. base and exponent), scalar exponents', () => {
-    check((a, b) => a.pow(b), () => [positive([2, 3]), randn64([2, 3])]);
-    check((a) => a.pow(3), () => [randn64([5])]);
-    check((a) => a.pow(2.5), () => [positive([5])]);
-    check((a) => a.pow(-1.5), () => [positive([5])]);
+    check(
+      (a, b) => a.pow(b),
+      () => [positive([2, 3]), randn64([2, 3])],
+    );
+    check(
+      (a) => a.pow(3),
+      () => [randn64([5])],
+    );
+    check(
+      (a) => a.pow(2.5),
+      () => [positive([5])],
+    );
+    check(
+      (a) => a.pow(-1.5),
+      () => [positive([5])],
+    );
   });
   it('exp, log, sqrt, rsqrt', () => {
-    check((a) => a.exp(), () => [randn64([2, 3])]);
-    check((a) => a.log(), () => [positive([2, 3])]);
-    check((a) => a.sqrt(), () => [positive([2, 3])]);
-    check((a) => a.rsqrt(), () => [positive([2, 3])]);
+    check(
+      (a) => a.exp(),
+      () => [randn64([2, 3])],
+    );
+    check(
+      (a) => a.log(),
+      () => [positive([2, 3])],
+    );
+    check(
+      (a) => a.sqrt(),
+      () => [positive([2, 3])],
+    );
+    check(
+      (a) => a.rsqrt(),
+      () => [positive([2, 3])],
+    );
   });
   it('erf, erfinv', () => {
-    check((a) => a.erf(), () => [randn64([2, 3])]);
-    check((a) => a.erfinv(), () => [torch.rand([2, 3], { dtype: 'float64' }).mul(1.8).sub(0.9)]);
+    check(
+      (a) => a.erf(),
+      () => [randn64([2, 3])],
+    );
+    check(
+      (a) => a.erfinv(),
+      () => [torch.rand([2, 3], { dtype: 'float64' }).mul(1.8).sub(0.9)],
+    );
   });
   it('abs (away from 0), sigmoid, tanh, relu (away from 0)', () => {
-    check((a) => a.abs(), () => [awayFromZero([2, 4])]);
-    check((a) => a.sigmoid(), () => [randn64([2, 4])]);
-    check((a) => a.tanh(), () => [randn64([2, 4])]);
-    check((a) => a.relu(), () => [awayFromZero([2, 4])]);
+    check(
+      (a) => a.abs(),
+      () => [awayFromZero([2, 4])],
+    );
+    check(
+      (a) => a.sigmoid(),
+      () => [randn64([2, 4])],
+    );
+    check(
+      (a) => a.tanh(),
+      () => [randn64([2, 4])],
+    );
+    check(
+      (a) => a.relu(),
+      () => [awayFromZero([2, 4])],
+    );
   });
   it('clamp: min and max, min only, max only (away from the bounds)', () => {
     // values k·0.13 + 0.031 never lie within 1e-6 of ±0.5
@@ -97,19 +181,47 @@ describe('elementwise', () => {
     check((a) => a.clamp({ max: 0.5 }), vals);
   });
   it('maximum, minimum', () => {
-    check((a, b) => a.maximum(b), () => [randn64([2, 3]), randn64([2, 3])]);
-    check((a, b) => a.minimum(b), () => [randn64([2, 3]), randn64([2, 3])]);
+    check(
+      (a, b) => a.maximum(b),
+      () => [randn64([2, 3]), randn64([2, 3])],
+    );
+    check(
+      (a, b) => a.minimum(b),
+      () => [randn64([2, 3]), randn64([2, 3])],
+    );
   });
   it('where: both branches, and a scalar branch', () => {
-    const cond = () => torch.tensor([[true, false, true], [false, false, true]]);
-    check((a, b) => torch.where(cond(), a, b), () => [randn64([2, 3]), randn64([2, 3])]);
-    check((a) => torch.where(cond(), a, 0.5), () => [randn64([2, 3])]);
-    check((b) => torch.where(cond(), 0.5, b), () => [randn64([2, 3])]);
+    const cond = () =>
+      torch.tensor([
+        [true, false, true],
+        [false, false, true],
+      ]);
+    check(
+      (a, b) => torch.where(cond(), a, b),
+      () => [randn64([2, 3]), randn64([2, 3])],
+    );
+    check(
+      (a) => torch.where(cond(), a, 0.5),
+      () => [randn64([2, 3])],
+    );
+    check(
+      (b) => torch.where(cond(), 0.5, b),
+      () => [randn64([2, 3])],
+    );
   });
   it('lerp: gradient w.r.t. start, end and a tensor weight; scalar weight', () => {
-    check((s, e, w) => s.lerp(e, w), () => [randn64([2, 3]), randn64([2, 3]), uniform64([2, 3], 0, 1)]);
-    check((s, e, w) => s.lerp(e, w), () => [randn64([2, 3]), randn64([2, 3]), uniform64([3], 0, 1)]);
-    check((s, e) => s.lerp(e, 0.3), () => [randn64([2, 3]), randn64([2, 3])]);
+    check(
+      (s, e, w) => s.lerp(e, w),
+      () => [randn64([2, 3]), randn64([2, 3]), uniform64([2, 3], 0, 1)],
+    );
+    check(
+      (s, e, w) => s.lerp(e, w),
+      () => [randn64([2, 3]), randn64([2, 3]), uniform64([3], 0, 1)],
+    );
+    check(
+      (s, e) => s.lerp(e, 0.3),
+      () => [randn64([2, 3]), randn64([2, 3])],
+    );
   });
   it('lerp weight gradient equals end − start', () => {
     torch.tidy(() => {
@@ -126,108 +238,283 @@ describe('elementwise', () => {
 
 describe('reductions', () => {
   it('sum: all, dim, several dims with keepdim', () => {
-    check((a) => a.sum(), () => [randn64([2, 3])]);
-    check((a) => a.sum({ dim: 1 }), () => [randn64([2, 3, 2])]);
-    check((a) => a.sum({ dim: [0, 2], keepdim: true }), () => [randn64([2, 3, 2])]);
+    check(
+      (a) => a.sum(),
+      () => [randn64([2, 3])],
+    );
+    check(
+      (a) => a.sum({ dim: 1 }),
+      () => [randn64([2, 3, 2])],
+    );
+    check(
+      (a) => a.sum({ dim: [0, 2], keepdim: true }),
+      () => [randn64([2, 3, 2])],
+    );
   });
   it('mean: all, dim, keepdim', () => {
-    check((a) => a.mean(), () => [randn64([2, 3])]);
-    check((a) => a.mean({ dim: 0 }), () => [randn64([3, 4])]);
-    check((a) => a.mean({ dim: -1, keepdim: true }), () => [randn64([3, 4])]);
+    check(
+      (a) => a.mean(),
+      () => [randn64([2, 3])],
+    );
+    check(
+      (a) => a.mean({ dim: 0 }),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (a) => a.mean({ dim: -1, keepdim: true }),
+      () => [randn64([3, 4])],
+    );
   });
   it('max/min with dim (values), and over all elements', () => {
-    check((a) => a.max({ dim: 1 }).values, () => [distinct64([3, 4])]);
-    check((a) => a.min({ dim: 0, keepdim: true }).values, () => [distinct64([3, 4])]);
-    check((a) => a.max(), () => [distinct64([3, 4])]);
-    check((a) => a.min(), () => [distinct64([3, 4])]);
+    check(
+      (a) => a.max({ dim: 1 }).values,
+      () => [distinct64([3, 4])],
+    );
+    check(
+      (a) => a.min({ dim: 0, keepdim: true }).values,
+      () => [distinct64([3, 4])],
+    );
+    check(
+      (a) => a.max(),
+      () => [distinct64([3, 4])],
+    );
+    check(
+      (a) => a.min(),
+      () => [distinct64([3, 4])],
+    );
   });
   it('std / var: all, dim, correction 0', () => {
-    check((a) => a.std(), () => [randn64([3, 4])]);
-    check((a) => a.std({ dim: 1 }), () => [randn64([3, 4])]);
-    check((a) => a.var(), () => [randn64([3, 4])]);
-    check((a) => a.var({ dim: 0, correction: 0, keepdim: true }), () => [randn64([3, 4])]);
+    check(
+      (a) => a.std(),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (a) => a.std({ dim: 1 }),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (a) => a.var(),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (a) => a.var({ dim: 0, correction: 0, keepdim: true }),
+      () => [randn64([3, 4])],
+    );
   });
   it('logsumexp', () => {
-    check((a) => a.logsumexp({ dim: 1 }), () => [randn64([3, 4])]);
-    check((a) => a.logsumexp({ dim: [0, 1] }), () => [randn64([3, 4])]);
+    check(
+      (a) => a.logsumexp({ dim: 1 }),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (a) => a.logsumexp({ dim: [0, 1] }),
+      () => [randn64([3, 4])],
+    );
   });
   it('norm: p=2 over all, p=1 and p=3 over a dim', () => {
-    check((a) => a.norm(), () => [randn64([3, 4])]);
-    check((a) => a.norm({ p: 1, dim: 1 }), () => [awayFromZero([3, 4])]);
-    check((a) => a.norm({ p: 3, dim: 0, keepdim: true }), () => [awayFromZero([3, 4])]);
+    check(
+      (a) => a.norm(),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (a) => a.norm({ p: 1, dim: 1 }),
+      () => [awayFromZero([3, 4])],
+    );
+    check(
+      (a) => a.norm({ p: 3, dim: 0, keepdim: true }),
+      () => [awayFromZero([3, 4])],
+    );
   });
   it('prod, cumsum', () => {
-    check((a) => a.prod({ dim: 1 }), () => [randn64([3, 4])]);
-    check((a) => a.cumsum(1), () => [randn64([3, 4])]);
+    check(
+      (a) => a.prod({ dim: 1 }),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (a) => a.cumsum(1),
+      () => [randn64([3, 4])],
+    );
   });
 });
 
 describe('shape ops', () => {
   it('reshape, permute, transpose, expand', () => {
-    check((a) => a.reshape([6, 4]), () => [randn64([2, 3, 4])]);
-    check((a) => a.permute([2, 0, 1]), () => [randn64([2, 3, 4])]);
-    check((a) => a.transpose(0, 2), () => [randn64([2, 3, 4])]);
-    check((a) => a.expand([2, 3, 4]), () => [randn64([3, 1])]);
+    check(
+      (a) => a.reshape([6, 4]),
+      () => [randn64([2, 3, 4])],
+    );
+    check(
+      (a) => a.permute([2, 0, 1]),
+      () => [randn64([2, 3, 4])],
+    );
+    check(
+      (a) => a.transpose(0, 2),
+      () => [randn64([2, 3, 4])],
+    );
+    check(
+      (a) => a.expand([2, 3, 4]),
+      () => [randn64([3, 1])],
+    );
   });
   it('cat, stack (gradient to every piece)', () => {
-    check((a, b) => torch.cat([a, b], 1), () => [randn64([2, 3]), randn64([2, 2])]);
-    check((a, b, c) => torch.stack([a, b, c], 1), () => [randn64([2, 3]), randn64([2, 3]), randn64([2, 3])]);
+    check(
+      (a, b) => torch.cat([a, b], 1),
+      () => [randn64([2, 3]), randn64([2, 2])],
+    );
+    check(
+      (a, b, c) => torch.stack([a, b, c], 1),
+      () => [randn64([2, 3]), randn64([2, 3]), randn64([2, 3])],
+    );
   });
   it('split (size and sizes), chunk, narrow', () => {
-    check((a) => a.split(2, 1), () => [randn64([3, 5])]);
-    check((a) => a.split([1, 3], 0), () => [randn64([4, 2])]);
-    check((a) => a.chunk(3, 0), () => [randn64([6, 2])]);
-    check((a) => a.narrow(1, 1, 2), () => [randn64([3, 4])]);
+    check(
+      (a) => a.split(2, 1),
+      () => [randn64([3, 5])],
+    );
+    check(
+      (a) => a.split([1, 3], 0),
+      () => [randn64([4, 2])],
+    );
+    check(
+      (a) => a.chunk(3, 0),
+      () => [randn64([6, 2])],
+    );
+    check(
+      (a) => a.narrow(1, 1, 2),
+      () => [randn64([3, 4])],
+    );
   });
   it('indexSelect (repeated indices accumulate), gather', () => {
-    check((a) => a.indexSelect(0, torch.tensor([2, 0, 2, 2])), () => [randn64([3, 4])]);
-    check((a) => a.gather(1, torch.tensor([[0, 0, 3], [1, 2, 1], [3, 3, 3]])), () => [randn64([3, 4])]);
+    check(
+      (a) => a.indexSelect(0, torch.tensor([2, 0, 2, 2])),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (a) =>
+        a.gather(
+          1,
+          torch.tensor([
+            [0, 0, 3],
+            [1, 2, 1],
+            [3, 3, 3],
+          ]),
+        ),
+      () => [randn64([3, 4])],
+    );
   });
   it('scatter: gradient w.r.t. src and self', () => {
-    const index = () => torch.tensor([[1, 0, 2], [0, 2, 1]]);
-    check((self, src) => self.scatter(1, index(), src), () => [randn64([2, 4]), randn64([2, 3])]);
-    check((self) => self.scatter(1, index(), 0.5), () => [randn64([2, 4])]);
+    const index = () =>
+      torch.tensor([
+        [1, 0, 2],
+        [0, 2, 1],
+      ]);
+    check(
+      (self, src) => self.scatter(1, index(), src),
+      () => [randn64([2, 4]), randn64([2, 3])],
+    );
+    check(
+      (self) => self.scatter(1, index(), 0.5),
+      () => [randn64([2, 4])],
+    );
   });
   it('scatter: overwritten positions of self get zero gradient, src gets its weights', () => {
     torch.tidy(() => {
       const self = torch.ones([1, 3], { dtype: 'float64' }).requiresGrad_();
       const src = torch.ones([1, 2], { dtype: 'float64' }).requiresGrad_();
       const w = torch.tensor(new Float64Array([1, 2, 3]), { shape: [1, 3] });
-      self.scatter(1, torch.tensor([[2, 0]]), src).mul(w).sum().backward();
+      self
+        .scatter(1, torch.tensor([[2, 0]]), src)
+        .mul(w)
+        .sum()
+        .backward();
       expect(Array.from(self.grad!.toArray())).toEqual([0, 2, 0]);
       expect(Array.from(src.grad!.toArray())).toEqual([3, 1]);
     });
   });
   it('maskedFill, flip, roll', () => {
-    const mask = () => torch.tensor([[true, false, false], [false, true, false]]);
-    check((a) => a.maskedFill(mask(), 2.5), () => [randn64([2, 3])]);
-    check((a) => a.flip([0, 1]), () => [randn64([2, 3])]);
-    check((a) => a.roll(1, 1), () => [randn64([2, 3])]);
-    check((a) => a.roll([1, -2], [0, 1]), () => [randn64([2, 3])]);
+    const mask = () =>
+      torch.tensor([
+        [true, false, false],
+        [false, true, false],
+      ]);
+    check(
+      (a) => a.maskedFill(mask(), 2.5),
+      () => [randn64([2, 3])],
+    );
+    check(
+      (a) => a.flip([0, 1]),
+      () => [randn64([2, 3])],
+    );
+    check(
+      (a) => a.roll(1, 1),
+      () => [randn64([2, 3])],
+    );
+    check(
+      (a) => a.roll([1, -2], [0, 1]),
+      () => [randn64([2, 3])],
+    );
   });
   it('pad: constant and reflect', () => {
-    check((a) => F.pad(a, [1, 2], { value: 0.5 }), () => [randn64([2, 3])]);
-    check((a) => F.pad(a, [1, 0, 2, 1]), () => [randn64([1, 2, 3, 3])]);
-    check((a) => F.pad(a, [2, 1], { mode: 'reflect' }), () => [randn64([1, 2, 4])]);
-    check((a) => F.pad(a, [1, 1, 2, 0], { mode: 'reflect' }), () => [randn64([1, 1, 3, 4])]);
+    check(
+      (a) => F.pad(a, [1, 2], { value: 0.5 }),
+      () => [randn64([2, 3])],
+    );
+    check(
+      (a) => F.pad(a, [1, 0, 2, 1]),
+      () => [randn64([1, 2, 3, 3])],
+    );
+    check(
+      (a) => F.pad(a, [2, 1], { mode: 'reflect' }),
+      () => [randn64([1, 2, 4])],
+    );
+    check(
+      (a) => F.pad(a, [1, 1, 2, 0], { mode: 'reflect' }),
+      () => [randn64([1, 1, 3, 4])],
+    );
   });
 });
 
 describe('matrix products', () => {
-  it('mm', () => check((a, b) => a.mm(b), () => [randn64([3, 4]), randn64([4, 2])]));
+  it('mm', () =>
+    check(
+      (a, b) => a.mm(b),
+      () => [randn64([3, 4]), randn64([4, 2])],
+    ));
   it('matmul: 2-d, batched with broadcasting, vector cases', () => {
-    check((a, b) => a.matmul(b), () => [randn64([3, 4]), randn64([4, 2])]);
-    check((a, b) => a.matmul(b), () => [randn64([2, 3, 4]), randn64([4, 2])]);
-    check((a, b) => a.matmul(b), () => [randn64([4]), randn64([2, 4, 3])]);
-    check((a, b) => a.matmul(b), () => [randn64([4]), randn64([4])]);
+    check(
+      (a, b) => a.matmul(b),
+      () => [randn64([3, 4]), randn64([4, 2])],
+    );
+    check(
+      (a, b) => a.matmul(b),
+      () => [randn64([2, 3, 4]), randn64([4, 2])],
+    );
+    check(
+      (a, b) => a.matmul(b),
+      () => [randn64([4]), randn64([2, 4, 3])],
+    );
+    check(
+      (a, b) => a.matmul(b),
+      () => [randn64([4]), randn64([4])],
+    );
   });
-  it('bmm', () => check((a, b) => a.bmm(b), () => [randn64([2, 3, 4]), randn64([2, 4, 2])]));
+  it('bmm', () =>
+    check(
+      (a, b) => a.bmm(b),
+      () => [randn64([2, 3, 4]), randn64([2, 4, 2])],
+    ));
 });
 
 describe('nn.functional layers and activations', () => {
   it('linear: input, weight and bias gradients; no bias', () => {
-    check((x, w, b) => F.linear(x, w, b), () => [randn64([3, 4]), randn64([2, 4]), randn64([2])]);
-    check((x, w) => F.linear(x, w), () => [randn64([2, 3, 4]), randn64([5, 4])]);
+    check(
+      (x, w, b) => F.linear(x, w, b),
+      () => [randn64([3, 4]), randn64([2, 4]), randn64([2])],
+    );
+    check(
+      (x, w) => F.linear(x, w),
+      () => [randn64([2, 3, 4]), randn64([5, 4])],
+    );
   });
   it('conv2d: input, weight, bias with stride, padding, groups', () => {
     check(
@@ -236,24 +523,54 @@ describe('nn.functional layers and activations', () => {
     );
   });
   it('conv2d: weight gradient with asymmetric stride/padding and dilation, no bias', () => {
-    check((x, w) => F.conv2d(x, w, null, { stride: [1, 2], padding: [0, 1], dilation: [2, 1] }), () => [randn64([1, 2, 6, 5]), randn64([3, 2, 2, 3])]);
+    check(
+      (x, w) => F.conv2d(x, w, null, { stride: [1, 2], padding: [0, 1], dilation: [2, 1] }),
+      () => [randn64([1, 2, 6, 5]), randn64([3, 2, 2, 3])],
+    );
   });
   it('maxPool2d (distinct values: no ties)', () => {
-    check((x) => F.maxPool2d(x, 2), () => [distinct64([1, 2, 4, 4])]);
-    check((x) => F.maxPool2d(x, 3, { stride: 2, padding: 1 }), () => [distinct64([2, 1, 5, 5])]);
+    check(
+      (x) => F.maxPool2d(x, 2),
+      () => [distinct64([1, 2, 4, 4])],
+    );
+    check(
+      (x) => F.maxPool2d(x, 3, { stride: 2, padding: 1 }),
+      () => [distinct64([2, 1, 5, 5])],
+    );
   });
   it('avgPool2d', () => {
-    check((x) => F.avgPool2d(x, 2), () => [randn64([1, 2, 4, 4])]);
-    check((x) => F.avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false }), () => [randn64([1, 2, 5, 5])]);
-    check((x) => F.avgPool2d(x, 2, { ceilMode: true }), () => [randn64([1, 1, 5, 5])]);
+    check(
+      (x) => F.avgPool2d(x, 2),
+      () => [randn64([1, 2, 4, 4])],
+    );
+    check(
+      (x) => F.avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false }),
+      () => [randn64([1, 2, 5, 5])],
+    );
+    check(
+      (x) => F.avgPool2d(x, 2, { ceilMode: true }),
+      () => [randn64([1, 1, 5, 5])],
+    );
   });
   it('adaptiveAvgPool2d (non-divisible sizes)', () => {
-    check((x) => F.adaptiveAvgPool2d(x, [3, 2]), () => [randn64([1, 2, 5, 7])]);
-    check((x) => F.adaptiveAvgPool2d(x, 1), () => [randn64([2, 3, 4, 4])]);
+    check(
+      (x) => F.adaptiveAvgPool2d(x, [3, 2]),
+      () => [randn64([1, 2, 5, 7])],
+    );
+    check(
+      (x) => F.adaptiveAvgPool2d(x, 1),
+      () => [randn64([2, 3, 4, 4])],
+    );
   });
   it('batchNorm in training mode: input, weight, bias', () => {
-    check((x, w, b) => F.batchNorm(x, null, null, { weight: w, bias: b, training: true }), () => [randn64([4, 3, 2, 2]), randn64([3]), randn64([3])]);
-    check((x, w, b) => F.batchNorm(x, null, null, { weight: w, bias: b, training: true, eps: 1e-3 }), () => [randn64([5, 2]), randn64([2]), randn64([2])]);
+    check(
+      (x, w, b) => F.batchNorm(x, null, null, { weight: w, bias: b, training: true }),
+      () => [randn64([4, 3, 2, 2]), randn64([3]), randn64([3])],
+    );
+    check(
+      (x, w, b) => F.batchNorm(x, null, null, { weight: w, bias: b, training: true, eps: 1e-3 }),
+      () => [randn64([5, 2]), randn64([2]), randn64([2])],
+    );
   });
   it('batchNorm in training mode updates the running statistics', () => {
     torch.tidy(() => {
@@ -266,24 +583,66 @@ describe('nn.functional layers and activations', () => {
     });
   });
   it('softmax, logSoftmax', () => {
-    check((x) => F.softmax(x, 1), () => [randn64([3, 4])]);
-    check((x) => F.softmax(x, 0), () => [randn64([3, 4])]);
-    check((x) => F.logSoftmax(x, 1), () => [randn64([3, 4])]);
-    check((x) => F.logSoftmax(x, -1), () => [randn64([2, 2, 3])]);
+    check(
+      (x) => F.softmax(x, 1),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (x) => F.softmax(x, 0),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (x) => F.logSoftmax(x, 1),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (x) => F.logSoftmax(x, -1),
+      () => [randn64([2, 2, 3])],
+    );
   });
   it('leakyRelu (away from 0), gelu (exact and tanh), sigmoid/tanh/relu functional forms', () => {
-    check((x) => F.leakyRelu(x, 0.2), () => [awayFromZero([3, 4])]);
-    check((x) => F.gelu(x), () => [randn64([3, 4])]);
-    check((x) => F.gelu(x, { approximate: 'tanh' }), () => [randn64([3, 4])]);
-    check((x) => F.sigmoid(x), () => [randn64([5])]);
-    check((x) => F.tanh(x), () => [randn64([5])]);
-    check((x) => F.relu(x), () => [awayFromZero([5])]);
+    check(
+      (x) => F.leakyRelu(x, 0.2),
+      () => [awayFromZero([3, 4])],
+    );
+    check(
+      (x) => F.gelu(x),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (x) => F.gelu(x, { approximate: 'tanh' }),
+      () => [randn64([3, 4])],
+    );
+    check(
+      (x) => F.sigmoid(x),
+      () => [randn64([5])],
+    );
+    check(
+      (x) => F.tanh(x),
+      () => [randn64([5])],
+    );
+    check(
+      (x) => F.relu(x),
+      () => [awayFromZero([5])],
+    );
   });
   it('interpolate bilinear (alignCorners false and true, size and scaleFactor)', () => {
-    check((x) => F.interpolate(x, { size: [5, 7], mode: 'bilinear' }), () => [randn64([1, 2, 3, 4])]);
-    check((x) => F.interpolate(x, { size: [5, 7], mode: 'bilinear', alignCorners: true }), () => [randn64([1, 2, 3, 4])]);
-    check((x) => F.interpolate(x, { scaleFactor: 2, mode: 'bilinear' }), () => [randn64([2, 1, 3, 3])]);
-    check((x) => F.interpolate(x, { size: [2, 3], mode: 'bilinear' }), () => [randn64([1, 1, 5, 5])]);
+    check(
+      (x) => F.interpolate(x, { size: [5, 7], mode: 'bilinear' }),
+      () => [randn64([1, 2, 3, 4])],
+    );
+    check(
+      (x) => F.interpolate(x, { size: [5, 7], mode: 'bilinear', alignCorners: true }),
+      () => [randn64([1, 2, 3, 4])],
+    );
+    check(
+      (x) => F.interpolate(x, { scaleFactor: 2, mode: 'bilinear' }),
+      () => [randn64([2, 1, 3, 3])],
+    );
+    check(
+      (x) => F.interpolate(x, { size: [2, 3], mode: 'bilinear' }),
+      () => [randn64([1, 1, 5, 5])],
+    );
   });
 });
 
@@ -291,15 +650,37 @@ describe('losses', () => {
   const target = () => torch.tensor([1, 0, 4, 2]);
   const probs = () => F.softmax(randn64([4, 5]), 1);
   it('crossEntropy with class indices: mean, sum, none, class weights, ignoreIndex', () => {
-    check((x) => F.crossEntropy(x, target()), () => [randn64([4, 5])]);
-    check((x) => F.crossEntropy(x, target(), { reduction: 'sum' }), () => [randn64([4, 5])]);
-    check((x) => F.crossEntropy(x, target(), { reduction: 'none' }), () => [randn64([4, 5])]);
-    check((x, w) => F.crossEntropy(x, target(), { weight: w }), () => [randn64([4, 5]), uniform64([5], 0.5, 2)], { wrt: [0] });
-    check((x) => F.crossEntropy(x, torch.tensor([1, -100, 4, -100])), () => [randn64([4, 5])]);
+    check(
+      (x) => F.crossEntropy(x, target()),
+      () => [randn64([4, 5])],
+    );
+    check(
+      (x) => F.crossEntropy(x, target(), { reduction: 'sum' }),
+      () => [randn64([4, 5])],
+    );
+    check(
+      (x) => F.crossEntropy(x, target(), { reduction: 'none' }),
+      () => [randn64([4, 5])],
+    );
+    check(
+      (x, w) => F.crossEntropy(x, target(), { weight: w }),
+      () => [randn64([4, 5]), uniform64([5], 0.5, 2)],
+      { wrt: [0] },
+    );
+    check(
+      (x) => F.crossEntropy(x, torch.tensor([1, -100, 4, -100])),
+      () => [randn64([4, 5])],
+    );
   });
   it('crossEntropy with probability targets: gradient w.r.t. logits AND w.r.t. the soft target', () => {
-    check((x, t) => F.crossEntropy(x, t), () => [randn64([4, 5]), probs()]);
-    check((x, t) => F.crossEntropy(x, t, { reduction: 'sum' }), () => [randn64([4, 5]), probs()]);
+    check(
+      (x, t) => F.crossEntropy(x, t),
+      () => [randn64([4, 5]), probs()],
+    );
+    check(
+      (x, t) => F.crossEntropy(x, t, { reduction: 'sum' }),
+      () => [randn64([4, 5]), probs()],
+    );
   });
   it('crossEntropy soft-target gradient w.r.t. the target is −logSoftmax(x)/N', () => {
     torch.tidy(() => {
@@ -312,26 +693,57 @@ describe('losses', () => {
     });
   });
   it('crossEntropy with labelSmoothing (indices and probabilities)', () => {
-    check((x) => F.crossEntropy(x, target(), { labelSmoothing: 0.1 }), () => [randn64([4, 5])]);
-    check((x, t) => F.crossEntropy(x, t, { labelSmoothing: 0.2 }), () => [randn64([4, 5]), probs()]);
+    check(
+      (x) => F.crossEntropy(x, target(), { labelSmoothing: 0.1 }),
+      () => [randn64([4, 5])],
+    );
+    check(
+      (x, t) => F.crossEntropy(x, t, { labelSmoothing: 0.2 }),
+      () => [randn64([4, 5]), probs()],
+    );
   });
   it('nllLoss (on raw and on log-softmax inputs)', () => {
-    check((x) => F.nllLoss(x, target()), () => [randn64([4, 5])]);
-    check((x) => F.nllLoss(F.logSoftmax(x, 1), target(), { reduction: 'sum' }), () => [randn64([4, 5])]);
+    check(
+      (x) => F.nllLoss(x, target()),
+      () => [randn64([4, 5])],
+    );
+    check(
+      (x) => F.nllLoss(F.logSoftmax(x, 1), target(), { reduction: 'sum' }),
+      () => [randn64([4, 5])],
+    );
   });
   it('mseLoss: both arguments; mean, sum, none', () => {
-    check((x, y) => F.mseLoss(x, y), () => [randn64([3, 4]), randn64([3, 4])]);
-    check((x, y) => F.mseLoss(x, y, { reduction: 'sum' }), () => [randn64([3, 4]), randn64([3, 4])]);
-    check((x, y) => F.mseLoss(x, y, { reduction: 'none' }), () => [randn64([3, 4]), randn64([3, 4])]);
+    check(
+      (x, y) => F.mseLoss(x, y),
+      () => [randn64([3, 4]), randn64([3, 4])],
+    );
+    check(
+      (x, y) => F.mseLoss(x, y, { reduction: 'sum' }),
+      () => [randn64([3, 4]), randn64([3, 4])],
+    );
+    check(
+      (x, y) => F.mseLoss(x, y, { reduction: 'none' }),
+      () => [randn64([3, 4]), randn64([3, 4])],
+    );
   });
   it('binaryCrossEntropy: input and target, with weight', () => {
-    check((p, t) => F.binaryCrossEntropy(p, t), () => [uniform64([3, 4], 0.1, 0.9), uniform64([3, 4], 0, 1)]);
-    check((p, t, w) => F.binaryCrossEntropy(p, t, { weight: w, reduction: 'sum' }), () => [uniform64([3, 4], 0.1, 0.9), uniform64([3, 4], 0, 1), uniform64([4], 0.5, 2)], {
-      wrt: [0, 1],
-    });
+    check(
+      (p, t) => F.binaryCrossEntropy(p, t),
+      () => [uniform64([3, 4], 0.1, 0.9), uniform64([3, 4], 0, 1)],
+    );
+    check(
+      (p, t, w) => F.binaryCrossEntropy(p, t, { weight: w, reduction: 'sum' }),
+      () => [uniform64([3, 4], 0.1, 0.9), uniform64([3, 4], 0, 1), uniform64([4], 0.5, 2)],
+      {
+        wrt: [0, 1],
+      },
+    );
   });
   it('binaryCrossEntropyWithLogits: input and target, weight and posWeight', () => {
-    check((x, t) => F.binaryCrossEntropyWithLogits(x, t), () => [randn64([3, 4]), uniform64([3, 4], 0, 1)]);
+    check(
+      (x, t) => F.binaryCrossEntropyWithLogits(x, t),
+      () => [randn64([3, 4]), uniform64([3, 4], 0, 1)],
+    );
     check(
       (x, t, w, pw) => F.binaryCrossEntropyWithLogits(x, t, { weight: w, posWeight: pw, reduction: 'none' }),
       () => [randn64([3, 4]), uniform64([3, 4], 0, 1), uniform64([4], 0.5, 2), uniform64([4], 0.5, 3)],
@@ -340,9 +752,18 @@ describe('losses', () => {
   });
   it('klDiv: input and target, batchmean, logTarget', () => {
     const logp = () => F.logSoftmax(randn64([3, 4]), 1);
-    check((x, t) => F.klDiv(x, t), () => [logp(), uniform64([3, 4], 0.05, 1)]);
-    check((x, t) => F.klDiv(x, t, { reduction: 'batchmean' }), () => [logp(), F.softmax(randn64([3, 4]), 1)]);
-    check((x, t) => F.klDiv(x, t, { reduction: 'sum', logTarget: true }), () => [logp(), logp()]);
+    check(
+      (x, t) => F.klDiv(x, t),
+      () => [logp(), uniform64([3, 4], 0.05, 1)],
+    );
+    check(
+      (x, t) => F.klDiv(x, t, { reduction: 'batchmean' }),
+      () => [logp(), F.softmax(randn64([3, 4]), 1)],
+    );
+    check(
+      (x, t) => F.klDiv(x, t, { reduction: 'sum', logTarget: true }),
+      () => [logp(), logp()],
+    );
   });
 });
 

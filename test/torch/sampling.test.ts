@@ -62,7 +62,12 @@ describe('Beta(α, α) — the mixup λ sampler', () => {
 
 describe('Gamma(k, rate)', () => {
   const N = 200_000;
-  for (const [k, rate] of [[0.5, 1], [2, 1], [5, 1], [3, 2]]) {
+  for (const [k, rate] of [
+    [0.5, 1],
+    [2, 1],
+    [5, 1],
+    [3, 2],
+  ]) {
     it(`k = ${k}, rate = ${rate}: mean k/rate, variance k/rate²`, () => {
       torch.manualSeed(2000 + k * 10 + rate);
       torch.tidy(() => {
@@ -150,7 +155,7 @@ describe('uniform and normal draws', () => {
       const counts = new Map<number, number>();
       for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
       expect([...counts.keys()].sort((a, b) => a - b)).toEqual([-3, -2, -1, 0, 1, 2, 3]);
-      for (const [v, c] of counts) expectWithin(c / xs.length, 1 / 7, Math.sqrt((1 / 7) * (6 / 7) / xs.length), `P(${v})`);
+      for (const [v, c] of counts) expectWithin(c / xs.length, 1 / 7, Math.sqrt(((1 / 7) * (6 / 7)) / xs.length), `P(${v})`);
       // randint(high, shape) form
       expect(nums(torch.randint(2, [1000])).every((x) => x === 0 || x === 1)).toBe(true);
     });

@@ -93,7 +93,7 @@ function expectTensor(got: Tensor | null, want: EncOut, what: string, opts?: { d
   const w = want.data.map(num);
   expect(g.length, `${what}: numel`).toBe(w.length);
   const isFloat = dtype === 'float64' || dtype === 'float32';
-  const tol = opts?.tol ?? (isFloat ? TOL[dtype as 'float64' | 'float32'] : { rtol: 0, atol: 0 });
+  const tol = opts?.tol ?? (isFloat ? TOL[dtype] : { rtol: 0, atol: 0 });
   const bad: string[] = [];
   for (let k = 0; k < w.length; k++) {
     const a = g[k],
@@ -109,8 +109,10 @@ function expectTensor(got: Tensor | null, want: EncOut, what: string, opts?: { d
     if (!ok && bad.length < 5) bad.push(`[${k}] got ${a}, want ${b}`);
     else if (!ok) bad.push('');
   }
-  expect(bad.length === 0 ? '' : `${bad.length} of ${w.length} values differ (rtol ${tol.rtol}, atol ${tol.atol}): ${bad.filter(Boolean).join('; ')}`,
-    `${what}: values`).toBe('');
+  expect(
+    bad.length === 0 ? '' : `${bad.length} of ${w.length} values differ (rtol ${tol.rtol}, atol ${tol.atol}): ${bad.filter(Boolean).join('; ')}`,
+    `${what}: values`,
+  ).toBe('');
 }
 
 /** major.minor of a version string ('2.11.0+cu130' → '2.11'). */
@@ -144,16 +146,26 @@ const OPS: Record<string, (i: Ins, p: Params) => Out> = {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const call = (f: (...args: any[]) => Tensor, args: unknown[]) => f(...args);
     switch (p.fn) {
-      case 'arange': return call(torch.arange, withOpts);
-      case 'linspace': return call(torch.linspace, withOpts);
-      case 'eye': return call(torch.eye, withOpts);
-      case 'full': return call(torch.full, withOpts);
-      case 'zeros': return call(torch.zeros, withOpts);
-      case 'ones': return call(torch.ones, withOpts);
-      case 'scalarTensor': return call(torch.scalarTensor, withOpts);
-      case 'zerosLike': return torch.zerosLike(i.x, o);
-      case 'onesLike': return torch.onesLike(i.x, o);
-      case 'fullLike': return torch.fullLike(i.x, a[0] as number, o);
+      case 'arange':
+        return call(torch.arange, withOpts);
+      case 'linspace':
+        return call(torch.linspace, withOpts);
+      case 'eye':
+        return call(torch.eye, withOpts);
+      case 'full':
+        return call(torch.full, withOpts);
+      case 'zeros':
+        return call(torch.zeros, withOpts);
+      case 'ones':
+        return call(torch.ones, withOpts);
+      case 'scalarTensor':
+        return call(torch.scalarTensor, withOpts);
+      case 'zerosLike':
+        return torch.zerosLike(i.x, o);
+      case 'onesLike':
+        return torch.onesLike(i.x, o);
+      case 'fullLike':
+        return torch.fullLike(i.x, a[0] as number, o);
     }
     throw new Error(`unknown creation fn ${p.fn}`);
   },
@@ -171,8 +183,29 @@ const OPS: Record<string, (i: Ins, p: Params) => Out> = {
   powScalar: (i, p) => i.x.pow(p.s),
   remainderScalar: (i, p) => i.x.remainder(p.s),
   ...Object.fromEntries(
-    ['neg', 'exp', 'log', 'log1p', 'sqrt', 'rsqrt', 'abs', 'sign', 'floor', 'ceil', 'round', 'sin', 'cos', 'reciprocal', 'square',
-      'sigmoid', 'tanh', 'relu', 'isnan', 'isfinite', 'logicalNot'].map((n) => [n, unary(n)]),
+    [
+      'neg',
+      'exp',
+      'log',
+      'log1p',
+      'sqrt',
+      'rsqrt',
+      'abs',
+      'sign',
+      'floor',
+      'ceil',
+      'round',
+      'sin',
+      'cos',
+      'reciprocal',
+      'square',
+      'sigmoid',
+      'tanh',
+      'relu',
+      'isnan',
+      'isfinite',
+      'logicalNot',
+    ].map((n) => [n, unary(n)]),
   ),
   logicalAnd: (i) => i.x.logicalAnd(i.y),
   logicalOr: (i) => i.x.logicalOr(i.y),
@@ -277,8 +310,7 @@ const OPS: Record<string, (i: Ins, p: Params) => Out> = {
   oneHot: (i, p) => (p.numClasses === undefined ? F.oneHot(i.x) : F.oneHot(i.x, p.numClasses)),
   interpolate: (i, p) => F.interpolate(i.x, { size: p.size, scaleFactor: p.scaleFactor, mode: p.mode, alignCorners: p.alignCorners }),
   // losses
-  crossEntropy: (i, p) =>
-    F.crossEntropy(i.x, i.t, { weight: i.weight, reduction: p.reduction, ignoreIndex: p.ignoreIndex, labelSmoothing: p.labelSmoothing }),
+  crossEntropy: (i, p) => F.crossEntropy(i.x, i.t, { weight: i.weight, reduction: p.reduction, ignoreIndex: p.ignoreIndex, labelSmoothing: p.labelSmoothing }),
   nllLoss: (i, p) => F.nllLoss(i.x, i.t, { weight: i.weight, reduction: p.reduction, ignoreIndex: p.ignoreIndex }),
   mseLoss: (i, p) => F.mseLoss(i.x, i.t, { reduction: p.reduction }),
   binaryCrossEntropy: (i, p) => F.binaryCrossEntropy(i.x, i.t, { weight: i.weight, reduction: p.reduction }),
@@ -286,7 +318,13 @@ const OPS: Record<string, (i: Ins, p: Params) => Out> = {
   klDiv: (i, p) => F.klDiv(i.x, i.t, { reduction: p.reduction, logTarget: p.logTarget }),
   // composite expressions for autograd
   mlp: (i) => F.crossEntropy(F.linear(F.linear(i.x, i.w1, i.b1).tanh(), i.w2, i.b2), i.t),
-  chain: (i) => i.x.mul(i.y).exp().sum({ dim: 1 }).log().add(i.x.pow(2).mean({ dim: 1 })),
+  chain: (i) =>
+    i.x
+      .mul(i.y)
+      .exp()
+      .sum({ dim: 1 })
+      .log()
+      .add(i.x.pow(2).mean({ dim: 1 })),
   reuse: (i) => i.x.mul(i.x).add(i.x.sin().mul(i.x)),
 };
 
@@ -344,7 +382,13 @@ describe('fixture file', () => {
 
 describe('torch.tensor builds exactly what PyTorch builds', () => {
   it('float64 from a nested JS array keeps every digit (no detour through float32)', () => {
-    const t = torch.tensor([[0.1, 1 / 3], [Math.PI, -1e-300]], { dtype: 'float64' });
+    const t = torch.tensor(
+      [
+        [0.1, 1 / 3],
+        [Math.PI, -1e-300],
+      ],
+      { dtype: 'float64' },
+    );
     expect(Array.from(t.toArray() as Float64Array)).toEqual([0.1, 1 / 3, Math.PI, -1e-300]);
     expect(torch.tensor(0.1, { dtype: 'float64' }).item()).toBe(0.1);
   });
@@ -410,7 +454,10 @@ describe('autograd vs PyTorch', () => {
       const loss = OPS.mlp(ins, {}) as Tensor;
       const w = fromFlat(c.gradWeights![0], [], 'float64');
       const names = Object.keys(c.grads!);
-      const gs = torch.autograd.grad(loss.mul(w), names.map((k) => ins[k]));
+      const gs = torch.autograd.grad(
+        loss.mul(w),
+        names.map((k) => ins[k]),
+      );
       names.forEach((k, j) => expectTensor(gs[j], c.grads![k], `grad of ${k}`));
       for (const k of names) expect(ins[k].grad, 'autograd.grad does not accumulate into .grad').toBeNull();
     });
@@ -454,12 +501,16 @@ describe(`random streams after manualSeed(0) vs PyTorch ${meta.torch}`, () => {
   const floatTol = { rtol: 0, atol: 1e-7 };
   const draws: [string, () => Tensor, EncOut][] = [
     ['rand([5])', () => torch.rand([5]), r.rand],
-    ["rand([5], float64)", () => torch.rand([5], { dtype: 'float64' }), r.randFloat64],
+    ['rand([5], float64)', () => torch.rand([5], { dtype: 'float64' }), r.randFloat64],
     ['randn([5])', () => torch.randn([5]), r.randn],
-    ["randn([5], float64)", () => torch.randn([5], { dtype: 'float64' }), r.randnFloat64],
+    ['randn([5], float64)', () => torch.randn([5], { dtype: 'float64' }), r.randnFloat64],
     ['randint(0, 10, [5])', () => torch.randint(0, 10, [5]), r.randint],
     ['randperm(8)', () => torch.randperm(8), r.randperm],
-    ['Gamma(full([5], 2, float64)).sample() = _standard_gamma', () => new torch.distributions.Gamma(torch.full([5], 2, { dtype: 'float64' })).sample(), r.standardGamma],
+    [
+      'Gamma(full([5], 2, float64)).sample() = _standard_gamma',
+      () => new torch.distributions.Gamma(torch.full([5], 2, { dtype: 'float64' })).sample(),
+      r.standardGamma,
+    ],
   ];
   for (const [name, draw, want] of draws)
     it.skipIf(!same)(`${name}${why}`, () => {
@@ -487,7 +538,18 @@ describe('toString (PyTorch-like) and tolist', () => {
     ['signed floats are aligned', () => torch.tensor([1.5, -2.25]), 'tensor([ 1.5000, -2.2500])'],
     ['mixed widths', () => torch.tensor([100.5, 1.25]), 'tensor([100.5000,   1.2500])'],
     ['zero among floats', () => torch.tensor([-1.5, 0, 2]), 'tensor([-1.5000,  0.0000,  2.0000])'],
-    ['float64 matrix names its dtype', () => torch.tensor([[1, 2], [3, 4]], { dtype: 'float64' }), 'tensor([[1., 2.],\n        [3., 4.]], dtype=float64)'],
+    [
+      'float64 matrix names its dtype',
+      () =>
+        torch.tensor(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          { dtype: 'float64' },
+        ),
+      'tensor([[1., 2.],\n        [3., 4.]], dtype=float64)',
+    ],
     ['float64 fractions', () => torch.tensor([0.1, 0.25], { dtype: 'float64' }), 'tensor([0.1000, 0.2500], dtype=float64)'],
     ['bool', () => torch.tensor([true, false]), 'tensor([ True, False])'],
     ['0-d', () => torch.tensor(3.5), 'tensor(3.5000)'],
@@ -497,7 +559,21 @@ describe('toString (PyTorch-like) and tolist', () => {
     ['int32 names its dtype', () => torch.tensor([1, 2], { dtype: 'int32' }), 'tensor([1, 2], dtype=int32)'],
     ['uint8', () => torch.tensor([1, 200], { dtype: 'uint8' }), 'tensor([  1, 200], dtype=uint8)'],
     ['nan and inf', () => torch.tensor([1, NaN, Infinity]), 'tensor([ 1., nan, inf])'],
-    ['3-d int64', () => torch.tensor([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]), 'tensor([[[1, 2],\n         [3, 4]],\n\n        [[5, 6],\n         [7, 8]]])'],
+    [
+      '3-d int64',
+      () =>
+        torch.tensor([
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          [
+            [5, 6],
+            [7, 8],
+          ],
+        ]),
+      'tensor([[[1, 2],\n         [3, 4]],\n\n        [[5, 6],\n         [7, 8]]])',
+    ],
     ['empty', () => torch.zeros([0, 3]), 'tensor([], size=[0, 3])'],
     ['summarised above 1000 elements', () => torch.arange(2000), 'tensor([   0,    1,    2, ..., 1997, 1998, 1999])'],
   ];
@@ -510,13 +586,30 @@ describe('toString (PyTorch-like) and tolist', () => {
 
   it('tolist: nested floats, ints as numbers, bools, 0-d, views', () => {
     torch.tidy(() => {
-      expect(torch.tensor([[0.5, -1.25], [3, 4]], { dtype: 'float64' }).tolist()).toEqual([[0.5, -1.25], [3, 4]]);
+      expect(
+        torch
+          .tensor(
+            [
+              [0.5, -1.25],
+              [3, 4],
+            ],
+            { dtype: 'float64' },
+          )
+          .tolist(),
+      ).toEqual([
+        [0.5, -1.25],
+        [3, 4],
+      ]);
       expect(torch.tensor([[1, 2, 3]]).tolist()).toEqual([[1, 2, 3]]);
       expect(torch.tensor([true, false, true]).tolist()).toEqual([true, false, true]);
       expect(torch.tensor(7).tolist()).toBe(7);
       expect(torch.tensor(false).tolist()).toBe(false);
       // a transposed (non-contiguous) view lists in logical order
-      expect(torch.arange(6).reshape([2, 3]).t().tolist()).toEqual([[0, 3], [1, 4], [2, 5]]);
+      expect(torch.arange(6).reshape([2, 3]).t().tolist()).toEqual([
+        [0, 3],
+        [1, 4],
+        [2, 5],
+      ]);
       expect(torch.zeros([2, 0]).tolist()).toEqual([[], []]);
       const f = torch.tensor([0.1]).tolist() as number[];
       expect(f[0]).toBe(Math.fround(0.1));

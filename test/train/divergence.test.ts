@@ -31,12 +31,19 @@ describe('divergence guard', () => {
     let afterEpoch1: Buffer | undefined;
     const seen: number[] = [];
     // 8 steps per epoch: iteration index 10 is epoch 2, step 3. logEvery 50: read at the epoch's end.
-    const keep: train.Plugin = { name: 'keep', epochStart: (st) => { if (st.epoch === 2) afterEpoch1 = fs.readFileSync(path.join(dir, 'checkpoint.safetensors')); } };
+    const keep: train.Plugin = {
+      name: 'keep',
+      epochStart: (st) => {
+        if (st.epoch === 2) afterEpoch1 = fs.readFileSync(path.join(dir, 'checkpoint.safetensors'));
+      },
+    };
     const t = trainerFor(s, { method: poisoned(s, 10), outDir: dir, plugins: [steps(seen), keep] });
     const err = await t.fit().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(train.DivergenceError);
     const m = (err as Error).message;
-    expect(m).toMatch(/^training diverged: the loss became non-finite \(NaN or ±Inf\) at epoch 2, step 3 \(iteration 11\)\. The likely cause is a learning rate too high/);
+    expect(m).toMatch(
+      /^training diverged: the loss became non-finite \(NaN or ±Inf\) at epoch 2, step 3 \(iteration 11\)\. The likely cause is a learning rate too high/,
+    );
     expect(m).toContain(`The last good checkpoint (${path.join(dir, 'checkpoint.json')}, after epoch 1) is kept.`);
     // Found at the end of epoch 2 (the guard runs first in step 16's stepEnd), before validation.
     expect(seen).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
@@ -73,7 +80,9 @@ describe('divergence guard', () => {
     const seen: number[] = [];
     const nanGrad: train.Plugin = {
       name: 'nanGrad',
-      afterBackward: (st) => { if (st.iteration === 9) st.trainer.model.parameters()[0].grad!.fill_(NaN); },
+      afterBackward: (st) => {
+        if (st.iteration === 9) st.trainer.model.parameters()[0].grad!.fill_(NaN);
+      },
     };
     const losses: number[] = [];
     await expect(
@@ -88,7 +97,12 @@ describe('divergence guard', () => {
     const dir = tmpDir('diverge-int');
     const s = setup(0);
     const ac = new AbortController();
-    const stopAt: train.Plugin = { name: 'stopAt', stepEnd: (st) => { if (st.iteration === 3) ac.abort(); } };
+    const stopAt: train.Plugin = {
+      name: 'stopAt',
+      stepEnd: (st) => {
+        if (st.iteration === 3) ac.abort();
+      },
+    };
     await expect(trainerFor(s, { method: poisoned(s, 1), outDir: dir, signal: ac.signal, plugins: [stopAt] }).fit()).rejects.toThrow(/at epoch 1, step 2 /);
     expect(fs.existsSync(path.join(dir, 'checkpoint.json'))).toBe(false);
     s.dispose();
@@ -101,7 +115,9 @@ describe('divergence guard', () => {
     expect(r.loss).toBeNaN();
     expect(r.ece).toBeNaN();
     expect(r.n).toBe(128);
-    torch.tidy(() => expect(train.ece(torch.tensor(new Float32Array([NaN, NaN, 0.2, 0.8]), { shape: [2, 2] }), torch.tensor(BigInt64Array.from([0n, 1n])))).toBeNaN());
+    torch.tidy(() =>
+      expect(train.ece(torch.tensor(new Float32Array([NaN, NaN, 0.2, 0.8]), { shape: [2, 2] }), torch.tensor(BigInt64Array.from([0n, 1n])))).toBeNaN(),
+    );
     s.dispose();
   });
 });

@@ -38,13 +38,16 @@ describe('ece', () => {
   it('matches a reference implementation of the definition on random probabilities', () => {
     torch.manualSeed(5);
     torch.tidy(() => {
-      const n = 500, c = 10;
+      const n = 500,
+        c = 10;
       const p = nn.functional.softmax(torch.randn([n, c]).mul(2), 1);
       const y = torch.randint(0, c, [n]);
       const pa = p.toArray() as Float32Array;
       const ya = Array.from(y.toArray() as BigInt64Array, Number);
       for (const bins of [15, 10]) {
-        const cnt = new Array(bins).fill(0), sc = new Array(bins).fill(0), sa = new Array(bins).fill(0);
+        const cnt = new Array(bins).fill(0),
+          sc = new Array(bins).fill(0),
+          sa = new Array(bins).fill(0);
         for (let i = 0; i < n; i++) {
           let best = 0;
           for (let k = 1; k < c; k++) if (pa[i * c + k] > pa[i * c + best]) best = k;

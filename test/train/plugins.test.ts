@@ -95,7 +95,14 @@ describe('train.plugins.ema', () => {
 
     const mid = tmpDir('ema-mid');
     const ac = new AbortController();
-    const a = await run(0, { outDir: mid, logEvery: 1, signal: ac.signal, onLog: (l) => { if (l.iteration === 13) ac.abort(); } });
+    const a = await run(0, {
+      outDir: mid,
+      logEvery: 1,
+      signal: ac.signal,
+      onLog: (l) => {
+        if (l.iteration === 13) ac.abort();
+      },
+    });
     expect(a.h.interrupted).toBe(true);
     const b = await run(3, { outDir: mid, resume: true });
     expect(b.ema).toEqual(straight.ema);
@@ -184,11 +191,19 @@ describe('train.plugins.earlyStopping', () => {
   const withES = (s: Setup, o: Partial<train.TrainerOptions>, es: train.plugins.EarlyStoppingOptions) =>
     trainerFor(s, { epochs: EPOCHS, plugins: [train.plugins.earlyStopping(es)], ...o });
 
-  for (const [monitor, minDelta] of [['valLoss', 0.01], ['valAcc', 0]] as const)
+  for (const [monitor, minDelta] of [
+    ['valLoss', 0.01],
+    ['valAcc', 0],
+  ] as const)
     it(`stops at the epoch the rule gives (${monitor}) and restores the best epoch's weights bit for bit`, async () => {
       const r = await reference();
       const mode = monitor === 'valAcc' ? 'max' : 'min';
-      const want = kerasStop(r.h.epochs.map((e) => e[monitor]!), 2, mode, minDelta);
+      const want = kerasStop(
+        r.h.epochs.map((e) => e[monitor]!),
+        2,
+        mode,
+        minDelta,
+      );
       expect(want.stop).toBeDefined();
       expect(want.stop!).toBeLessThan(EPOCHS);
       const dir = tmpDir(`es-${monitor}`);
@@ -196,7 +211,11 @@ describe('train.plugins.earlyStopping', () => {
       const h = await withES(s, { outDir: dir }, { patience: 2, monitor, minDelta }).fit();
       expect(h.epochs.length).toBe(want.stop);
       expect(strip(h)).toEqual(strip(r.h).slice(0, want.stop));
-      expect(h.stopped).toMatchObject({ epoch: want.stop, by: 'earlyStopping', details: { monitor, mode, bestEpoch: want.bestEpoch, restoredBestWeights: true } });
+      expect(h.stopped).toMatchObject({
+        epoch: want.stop,
+        by: 'earlyStopping',
+        details: { monitor, mode, bestEpoch: want.bestEpoch, restoredBestWeights: true },
+      });
       expect(h.stopped!.reason).toBe(`${monitor} did not improve for 2 epochs (best ${r.h.epochs[want.bestEpoch - 1][monitor]} at epoch ${want.bestEpoch})`);
       expect(snapshot(s.model)).toEqual(r.weights[want.bestEpoch - 1]);
       // results.json says where and why; the checkpoint holds the restored weights.
@@ -210,7 +229,12 @@ describe('train.plugins.earlyStopping', () => {
 
   it('running out of epochs with a better epoch behind also restores it; restoreBestWeights: false keeps the last', async () => {
     const r = await reference();
-    const want = kerasStop(r.h.epochs.map((e) => e.valAcc!), 100, 'max', 0);
+    const want = kerasStop(
+      r.h.epochs.map((e) => e.valAcc!),
+      100,
+      'max',
+      0,
+    );
     expect(want.stop).toBeUndefined();
     expect(want.bestEpoch).toBeLessThan(EPOCHS);
     const s = setup(0);
@@ -234,7 +258,18 @@ describe('train.plugins.earlyStopping', () => {
     const dir = tmpDir('es-resume');
     const ac = new AbortController();
     const b = setup(0);
-    const h1 = await withES(b, { outDir: dir, logEvery: 1, signal: ac.signal, onLog: (l) => { if (l.iteration === 21) ac.abort(); } }, es).fit();
+    const h1 = await withES(
+      b,
+      {
+        outDir: dir,
+        logEvery: 1,
+        signal: ac.signal,
+        onLog: (l) => {
+          if (l.iteration === 21) ac.abort();
+        },
+      },
+      es,
+    ).fit();
     b.dispose();
     expect(h1.interrupted).toBe(true);
     const c = setup(8);
@@ -282,7 +317,9 @@ describe('a plug-in written from scratch', () => {
 
   it('plug-in lists are checked', () => {
     const s = setup(0);
-    expect(() => trainerFor(s, { plugins: [{ name: 'x', onEpochEnd() {} } as unknown as train.Plugin] })).toThrow(/plugins\[0\] \('x'\): unknown hook 'onEpochEnd'/);
+    expect(() => trainerFor(s, { plugins: [{ name: 'x', onEpochEnd() {} } as unknown as train.Plugin] })).toThrow(
+      /plugins\[0\] \('x'\): unknown hook 'onEpochEnd'/,
+    );
     expect(() => trainerFor(s, { plugins: [train.plugins.ema(), train.plugins.ema()] })).toThrow(/two plug-ins named 'ema'/);
     expect(() => trainerFor(s, { plugins: {} as unknown as train.Plugin[] })).toThrow(/plugins must be an array/);
     s.dispose();
@@ -306,7 +343,17 @@ describe('plug-ins and memory', () => {
     const before = torch.memory().liveTensors;
     await trainerFor(s, { epochs: 4, outDir: dir, logEvery: 3, resume: true, plugins }).fit();
     const ac = new AbortController();
-    await trainerFor(s, { epochs: 6, outDir: dir, logEvery: 3, resume: true, plugins, signal: ac.signal, onLog: (l) => { if (l.iteration === 36) ac.abort(); } }).fit();
+    await trainerFor(s, {
+      epochs: 6,
+      outDir: dir,
+      logEvery: 3,
+      resume: true,
+      plugins,
+      signal: ac.signal,
+      onLog: (l) => {
+        if (l.iteration === 36) ac.abort();
+      },
+    }).fit();
     await settle();
     expect(torch.memory().liveTensors).toBe(before);
     s.dispose();

@@ -63,8 +63,12 @@ describe('resume', () => {
     const ac = new AbortController();
     // 256 samples / 32 = 8 batches per epoch: abort after iteration 12 (epoch 2, step 4).
     const h1 = await trainerFor(a, {
-      outDir: dir, logEvery: 3, signal: ac.signal,
-      onLog: (s) => { if (s.iteration === 12) ac.abort(); },
+      outDir: dir,
+      logEvery: 3,
+      signal: ac.signal,
+      onLog: (s) => {
+        if (s.iteration === 12) ac.abort();
+      },
     }).fit();
     a.dispose();
     expect(h1.interrupted).toBe(true);
@@ -88,7 +92,13 @@ describe('resume', () => {
     const dir = tmpDir('abort-epoch');
     const a = setup(0);
     const ac = new AbortController();
-    const h1 = await trainerFor(a, { outDir: dir, signal: ac.signal, onEpoch: (e) => { if (e.epoch === 3) ac.abort(); } }).fit();
+    const h1 = await trainerFor(a, {
+      outDir: dir,
+      signal: ac.signal,
+      onEpoch: (e) => {
+        if (e.epoch === 3) ac.abort();
+      },
+    }).fit();
     a.dispose();
     expect(h1.interrupted).toBe(true);
     expect(h1.epochs.length).toBe(3);
@@ -102,7 +112,7 @@ describe('resume', () => {
     const dir2 = tmpDir('abort-timer');
     let resume = false;
     let runs = 0;
-    let last: ReturnType<typeof setup> | null = null;
+    let last: ReturnType<typeof setup>;
     for (;;) {
       const s = setup(runs === 0 ? 0 : runs + 40); // the first run is the fresh one: seed 0
       const ac2 = new AbortController();

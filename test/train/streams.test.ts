@@ -20,7 +20,11 @@ function entropyMin(seen?: number[]): train.StepMethod {
       const xu = batches.unlabeled.x;
       if (seen) seen.push((xu.toArray() as Float32Array)[0]);
       const p = nn.functional.softmax(model.forward(xu) as torch.Tensor, 1);
-      const entropy = p.mul(p.clamp({ min: 1e-8 }).log()).sum({ dim: 1 }).mean().neg();
+      const entropy = p
+        .mul(p.clamp({ min: 1e-8 }).log())
+        .sum({ dim: 1 })
+        .mean()
+        .neg();
       return { loss: nn.functional.crossEntropy(model.forward(x) as torch.Tensor, y).add(entropy.mul(0.1)) };
     },
   };
@@ -56,7 +60,14 @@ describe('method-owned steps and extra streams', () => {
     const straight = await run(0, {});
     const dir = tmpDir('streams');
     const ac = new AbortController();
-    const a = await run(0, { outDir: dir, logEvery: 1, signal: ac.signal, onLog: (l) => { if (l.iteration === 13) ac.abort(); } });
+    const a = await run(0, {
+      outDir: dir,
+      logEvery: 1,
+      signal: ac.signal,
+      onLog: (l) => {
+        if (l.iteration === 13) ac.abort();
+      },
+    });
     expect(a.h.interrupted).toBe(true);
     const meta = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8')) as train.CheckpointMeta;
     expect([meta.epoch, meta.step]).toEqual([1, 5]);
@@ -67,7 +78,9 @@ describe('method-owned steps and extra streams', () => {
     expect(strip(b.h)).toEqual(strip(straight.h));
     // Resuming without the stream is refused.
     const c = setup(0);
-    await expect(trainerFor(c, { epochs: 3, method: entropyMin(), outDir: dir, resume: true }).fit()).rejects.toThrow(/trained with a loader 'unlabeled' the trainer does not have/);
+    await expect(trainerFor(c, { epochs: 3, method: entropyMin(), outDir: dir, resume: true }).fit()).rejects.toThrow(
+      /trained with a loader 'unlabeled' the trainer does not have/,
+    );
     c.dispose();
   });
 

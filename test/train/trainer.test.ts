@@ -77,7 +77,12 @@ describe('Trainer: history, results.json, log', () => {
     const epochs = lines.filter((l) => l.type === 'epoch');
     // 8 batches per epoch, 2 epochs: iterations 4, 8, 12, 16
     expect(steps.map((l) => l.iteration)).toEqual([4, 8, 12, 16]);
-    expect(steps.map((l) => [l.epoch, l.step])).toEqual([[1, 4], [1, 8], [2, 4], [2, 8]]);
+    expect(steps.map((l) => [l.epoch, l.step])).toEqual([
+      [1, 4],
+      [1, 8],
+      [2, 4],
+      [2, 8],
+    ]);
     for (const l of steps) {
       expect(typeof l.loss).toBe('number');
       expect(Number.isFinite(l.loss)).toBe(true);
@@ -101,7 +106,10 @@ describe('Trainer: history, results.json, log', () => {
     } finally {
       (process.stdout as { write: unknown }).write = orig;
     }
-    const lines = writes.join('').split('\n').filter((l) => l.startsWith('epoch'));
+    const lines = writes
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('epoch'));
     expect(lines.length).toBe(2);
     expect(lines[1]).toMatch(/^epoch 2\/2 .*loss \d.*val_acc \d+\.\d+%.*ece .*img\/s$/);
     s.dispose();
@@ -126,10 +134,14 @@ describe('Trainer: learning', () => {
     const optimizer = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
     const t0 = Date.now();
     const h = await new train.Trainer({
-      model, optimizer, method: mixup.input({ alpha: 0.4 }),
+      model,
+      optimizer,
+      method: mixup.input({ alpha: 0.4 }),
       train: new data.DataLoader(ds, { batchSize: 32, shuffle: true, seed: 1 }),
       val: new data.DataLoader(vs, { batchSize: 256 }),
-      numClasses: 2, epochs: 20, progress: 'none',
+      numClasses: 2,
+      epochs: 20,
+      progress: 'none',
     }).fit();
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(h.last!.valAcc).toBeGreaterThan(0.9);
@@ -149,7 +161,7 @@ describe('Trainer: errors', () => {
   it('bad options are clear errors', () => {
     const s = setup(0);
     const base = { model: s.model, optimizer: s.optimizer, train: s.trainLoader, numClasses: 2, epochs: 2 };
-    const make = (o: Record<string, unknown>) => () => new train.Trainer({ ...base, ...o } as unknown as train.TrainerOptions);
+    const make = (o: Record<string, unknown>) => () => new train.Trainer({ ...base, ...o });
     expect(make({ epochs: 0 })).toThrow(/epochs must be a positive integer, got 0/);
     expect(make({ epochs: 1.5 })).toThrow(/epochs must be a positive integer, got 1.5/);
     expect(make({ epochs: undefined })).toThrow(/epochs must be a positive integer/);
@@ -226,7 +238,8 @@ describe('Trainer: SIGINT and memory', () => {
     const before = process.listeners('SIGINT');
     let fired = false;
     const h = await trainerFor(s, {
-      outDir: dir, logEvery: 2,
+      outDir: dir,
+      logEvery: 2,
       onLog: (l) => {
         if (l.iteration !== 6) return;
         const ours = process.listeners('SIGINT').filter((f) => !before.includes(f));
@@ -251,7 +264,16 @@ describe('Trainer: SIGINT and memory', () => {
     const before = settledLiveTensors();
     await trainerFor(s, { epochs: 4, outDir: dir, logEvery: 3, resume: true }).fit();
     const ac = new AbortController();
-    await trainerFor(s, { epochs: 6, outDir: dir, logEvery: 3, resume: true, signal: ac.signal, onLog: (l) => { if (l.iteration === 36) ac.abort(); } }).fit();
+    await trainerFor(s, {
+      epochs: 6,
+      outDir: dir,
+      logEvery: 3,
+      resume: true,
+      signal: ac.signal,
+      onLog: (l) => {
+        if (l.iteration === 36) ac.abort();
+      },
+    }).fit();
     t.evaluate(s.valLoader);
     expect(settledLiveTensors()).toBe(before);
     s.dispose();
@@ -260,7 +282,12 @@ describe('Trainer: SIGINT and memory', () => {
   it('no tensor leak when a step throws', async () => {
     const s = setup(0);
     const before = settledLiveTensors();
-    const bad: mixup.MixMethod<object> = { ...s.method, apply: () => { throw new Error('boom'); } } as mixup.MixMethod<object>;
+    const bad: mixup.MixMethod<object> = {
+      ...s.method,
+      apply: () => {
+        throw new Error('boom');
+      },
+    };
     await expect(trainerFor(s, { method: bad }).fit()).rejects.toThrow('boom');
     expect(settledLiveTensors()).toBe(before);
     s.dispose();

@@ -11,7 +11,8 @@ const model = nn.models.smallCNN();
 const method = mixup.adamixup();
 const policy = method.attach(model);
 const opt = new optim.SGD([...model.parameters(), ...policy.parameters()], { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 });
-const x = torch.randn([128, 1, 28, 28]), y = torch.randint(0, 10, [128]);
+const x = torch.randn([128, 1, 28, 28]),
+  y = torch.randint(0, 10, [128]);
 const rows: number[][] = [];
 for (let i = 0; i < steps + 3; i++)
   torch.tidy(() => {

@@ -25,8 +25,12 @@ function parseArgs(): { loop: Loop; steps: number; at: number[]; threads: number
   const o = { loop: 'plain' as Loop, steps: 0, at: [] as number[], threads: 1, json: false, tidy: false };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
-    const k = argv[i], v = argv[i + 1];
-    if (k === '--json' || k === '--tidy') { o[k === '--json' ? 'json' : 'tidy'] = true; continue; }
+    const k = argv[i],
+      v = argv[i + 1];
+    if (k === '--json' || k === '--tidy') {
+      o[k === '--json' ? 'json' : 'tidy'] = true;
+      continue;
+    }
     if (v === undefined) throw new Error(`${k} needs a value`);
     i++;
     if (k === '--loop') {
@@ -50,7 +54,7 @@ torch.manualSeed(0);
 let model: nn.Module;
 let loader: data.DataLoader;
 if (args.loop === 'cnn') {
-  loader = new data.DataLoader(data.fashionMnist({ split: 'train' }), { batchSize: 128, shuffle: true, seed: 1, normalize: { mean: 0.2860, std: 0.3530 } });
+  loader = new data.DataLoader(data.fashionMnist({ split: 'train' }), { batchSize: 128, shuffle: true, seed: 1, normalize: { mean: 0.286, std: 0.353 } });
   model = nn.models.smallCNN();
 } else {
   loader = new data.DataLoader(data.moons({ n: 4096, seed: 0 }), { batchSize: 256, shuffle: true, seed: 1 });
@@ -68,24 +72,42 @@ function userStep({ x, y }: data.Batch): torch.Tensor {
   return loss;
 }
 
-interface Row { step: number; liveTensors: number; gcOwnedTensors: number; rssMB: number; seconds: number; livePeak: number; rssPeakMB: number }
+interface Row {
+  step: number;
+  liveTensors: number;
+  gcOwnedTensors: number;
+  rssMB: number;
+  seconds: number;
+  livePeak: number;
+  rssPeakMB: number;
+}
 const rows: Row[] = [];
 const losses: number[] = [];
 let firstLossId = -1;
 let step = 0;
-let livePeak = 0, rssPeak = 0;
+let livePeak = 0,
+  rssPeak = 0;
 const t0 = performance.now();
 outer: for (;;) {
   for (const batch of loader) {
     const loss = args.tidy ? torch.tidy(() => userStep(batch)) : userStep(batch);
     if (args.tidy) torch.dispose([batch, loss]);
     if (++step === 1) firstLossId = loss._id;
-    const live: number = N.liveTensors(), rss = process.memoryUsage.rss() / 2 ** 20;
+    const live: number = N.liveTensors(),
+      rss = process.memoryUsage.rss() / 2 ** 20;
     livePeak = Math.max(livePeak, live);
     rssPeak = Math.max(rssPeak, rss);
     if (args.at.includes(step)) {
       const m = torch.memory();
-      rows.push({ step, liveTensors: m.liveTensors, gcOwnedTensors: m.gcOwnedTensors, rssMB: rss, seconds: (performance.now() - t0) / 1000, livePeak, rssPeakMB: rssPeak });
+      rows.push({
+        step,
+        liveTensors: m.liveTensors,
+        gcOwnedTensors: m.gcOwnedTensors,
+        rssMB: rss,
+        seconds: (performance.now() - t0) / 1000,
+        livePeak,
+        rssPeakMB: rssPeak,
+      });
       livePeak = rssPeak = 0;
     }
     if (step >= args.steps) break outer;
@@ -117,5 +139,7 @@ if (args.json) {
   console.log('|---:|---:|---:|---:|---:|---:|');
   const gb = (mb: number) => `${(mb / 1024).toFixed(2)} GB`;
   for (const r of rows) console.log(`| ${r.step} | ${r.liveTensors} | ${r.livePeak} | ${gb(r.rssMB)} | ${gb(r.rssPeakMB)} | ${r.seconds.toFixed(1)} s |`);
-  console.log(`peaks up to step ${last.step} / up to step ${first.step}: live tensors ×${summary.liveRatio.toFixed(2)}, RSS ×${summary.rssRatio.toFixed(2)}; first loss freed inside the loop: ${firstLossFreed}`);
+  console.log(
+    `peaks up to step ${last.step} / up to step ${first.step}: live tensors ×${summary.liveRatio.toFixed(2)}, RSS ×${summary.rssRatio.toFixed(2)}; first loss freed inside the loop: ${firstLossFreed}`,
+  );
 }

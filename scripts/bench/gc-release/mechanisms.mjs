@@ -3,13 +3,34 @@ import { createRequire } from 'node:module';
 const [addon, mode, fmt] = process.argv.slice(2);
 const N = createRequire(import.meta.url)(addon);
 const registry = new FinalizationRegistry((id) => N.free(id));
-class Wrapper { constructor(id) { this._id = id; } }
+class Wrapper {
+  constructor(id) {
+    this._id = id;
+  }
+}
 const modes = {
-  'dispose (explicit free)': () => { const t = new Wrapper(N.alloc()); N.free(t._id); },
-  'registry, dropped': () => { const t = new Wrapper(N.alloc()); registry.register(t, t._id, t); },
-  'registry + dispose': () => { const t = new Wrapper(N.alloc()); registry.register(t, t._id, t); registry.unregister(t); N.free(t._id); },
-  'napi finalizer, dropped': () => { const t = new Wrapper(N.alloc()); N.trackNapi(t, t._id); },
-  'v8 weak, dropped': () => { const t = new Wrapper(N.alloc()); N.trackV8(t, t._id); },
+  'dispose (explicit free)': () => {
+    const t = new Wrapper(N.alloc());
+    N.free(t._id);
+  },
+  'registry, dropped': () => {
+    const t = new Wrapper(N.alloc());
+    registry.register(t, t._id, t);
+  },
+  'registry + dispose': () => {
+    const t = new Wrapper(N.alloc());
+    registry.register(t, t._id, t);
+    registry.unregister(t);
+    N.free(t._id);
+  },
+  'napi finalizer, dropped': () => {
+    const t = new Wrapper(N.alloc());
+    N.trackNapi(t, t._id);
+  },
+  'v8 weak, dropped': () => {
+    const t = new Wrapper(N.alloc());
+    N.trackV8(t, t._id);
+  },
 };
 const f = modes[mode];
 if (!f) throw new Error(`mode must be one of: ${Object.keys(modes).join(', ')}`);

@@ -19,8 +19,8 @@ const lib = opt('--lib', '');
 if (!lib) throw new Error('--lib DIR is required');
 const iters = Number(opt('--iters', '200000'));
 const steps = Number(opt('--steps', '2000'));
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const { torch, nn } = (await import(path.resolve(lib, 'lib', 'index.ts'))) as any;
+// The library of the checkout named by --lib, imported at run time: untyped (any) on purpose.
+const { torch, nn } = await import(path.resolve(lib, 'lib', 'index.ts'));
 const F = nn.functional;
 torch.setNumThreads(Number(opt('--threads', '1')));
 torch.manualSeed(0);
@@ -33,14 +33,27 @@ const time = (n: number, fn: () => void): number => {
   fn();
   return (performance.now() - t0) / n;
 };
-const addTidy = () => { for (let k = 0; k < iters / 1000; k++) torch.tidy(() => { for (let i = 0; i < 1000; i++) a.add(b); }); };
-const addDispose = () => { for (let i = 0; i < iters; i++) a.add(b).dispose(); };
-const addDrop = () => { for (let i = 0; i < iters; i++) a.add(b); };
+const addTidy = () => {
+  for (let k = 0; k < iters / 1000; k++)
+    torch.tidy(() => {
+      for (let i = 0; i < 1000; i++) a.add(b);
+    });
+};
+const addDispose = () => {
+  for (let i = 0; i < iters; i++) a.add(b).dispose();
+};
+const addDrop = () => {
+  for (let i = 0; i < iters; i++) a.add(b);
+};
 
 const B = 128;
 const x = torch.randn([B, 2]);
 const y = torch.randint(2, [B]);
-const w = (o: number, i: number) => torch.randn([o, i]).mul(1 / Math.sqrt(i)).requiresGrad_();
+const w = (o: number, i: number) =>
+  torch
+    .randn([o, i])
+    .mul(1 / Math.sqrt(i))
+    .requiresGrad_();
 const params = [w(64, 2), torch.zeros([64]).requiresGrad_(), w(64, 64), torch.zeros([64]).requiresGrad_(), w(2, 64), torch.zeros([2]).requiresGrad_()];
 const [w1, b1, w2, b2, w3, b3] = params;
 function mlpStep(): void {
@@ -53,8 +66,12 @@ function mlpStep(): void {
     }
   });
 }
-const mlpTidy = () => { for (let i = 0; i < steps; i++) torch.tidy(mlpStep); };
-const mlpDrop = () => { for (let i = 0; i < steps; i++) mlpStep(); };
+const mlpTidy = () => {
+  for (let i = 0; i < steps; i++) torch.tidy(mlpStep);
+};
+const mlpDrop = () => {
+  for (let i = 0; i < steps; i++) mlpStep();
+};
 
 const r = (v: number) => Math.round(v * 1e4) / 1e4;
 const out = {

@@ -21,7 +21,7 @@ const loader = new data.DataLoader(ds, {
   batchSize: 128,
   shuffle: true,
   seed: 0,
-  normalize: { mean: [0.2860], std: [0.3530] },
+  normalize: { mean: [0.286], std: [0.353] },
   augment: { crop: { size: 28, padding: 4, mode: 'zero' }, flip: true },
 });
 
@@ -41,7 +41,13 @@ for (let e = 0; e < epochs; e++) {
 }
 
 // Small CNN: conv(1→32,3,p1) relu maxpool2 → conv(32→64,3,p1) relu maxpool2 → linear(3136→128) relu → linear(128→10).
-const p = (shape: number[], fanIn: number) => torch.keep(torch.randn(shape).mul(1 / Math.sqrt(fanIn)).requiresGrad_());
+const p = (shape: number[], fanIn: number) =>
+  torch.keep(
+    torch
+      .randn(shape)
+      .mul(1 / Math.sqrt(fanIn))
+      .requiresGrad_(),
+  );
 const params = [p([32, 1, 3, 3], 9), p([32], 9), p([64, 32, 3, 3], 288), p([64], 288), p([128, 3136], 3136), p([128], 3136), p([10, 128], 128), p([10], 128)];
 const [w1, b1, w2, b2, w3, b3, w4, b4] = params;
 function step(x: torch.Tensor, y: torch.Tensor): void {
@@ -68,4 +74,13 @@ for (let i = 0; i < steps; i++) {
 }
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const loadPerBatch = med(epochMs) / loader.length;
-console.log(JSON.stringify({ impl: 'torchmix', setting: 'small CNN step', stepMs: med(stepMs), loadMsPerBatch: loadPerBatch, loadPctOfStep: (100 * loadPerBatch) / med(stepMs), threads }));
+console.log(
+  JSON.stringify({
+    impl: 'torchmix',
+    setting: 'small CNN step',
+    stepMs: med(stepMs),
+    loadMsPerBatch: loadPerBatch,
+    loadPctOfStep: (100 * loadPerBatch) / med(stepMs),
+    threads,
+  }),
+);

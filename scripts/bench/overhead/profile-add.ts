@@ -37,8 +37,22 @@ const cases: [string, () => void, number][] = [
   ['napi_free_stale', () => N.free(-1), 1], // one N-API call, one number argument, nothing done
   ['napi_numel', () => N.numel(ia), 1], // one call + a handle lookup + a number back
   ['napi_add_free', () => N.free(N.add(ia, ib)), 1],
-  ['wrap_dispose_in_tidy', () => torch.tidy(() => { for (let i = 0; i < BLOCK; i++) a.add(b).dispose(); }), BLOCK],
-  ['tidy_add', () => torch.tidy(() => { for (let i = 0; i < BLOCK; i++) a.add(b); }), BLOCK],
+  [
+    'wrap_dispose_in_tidy',
+    () =>
+      torch.tidy(() => {
+        for (let i = 0; i < BLOCK; i++) a.add(b).dispose();
+      }),
+    BLOCK,
+  ],
+  [
+    'tidy_add',
+    () =>
+      torch.tidy(() => {
+        for (let i = 0; i < BLOCK; i++) a.add(b);
+      }),
+    BLOCK,
+  ],
   ['top_level_add_dispose', () => a.add(b).dispose(), 1],
 ];
 

@@ -29,11 +29,18 @@ const B = 128;
 const lr = 0.05;
 const x = torch.randn([B, 2]);
 const y = torch.randint(2, [B]);
-const weight = (out: number, inp: number): Tensor => torch.randn([out, inp]).mul(1 / Math.sqrt(inp)).requiresGrad_();
+const weight = (out: number, inp: number): Tensor =>
+  torch
+    .randn([out, inp])
+    .mul(1 / Math.sqrt(inp))
+    .requiresGrad_();
 const params = [
-  weight(64, 2), torch.zeros([64]).requiresGrad_(),
-  weight(64, 64), torch.zeros([64]).requiresGrad_(),
-  weight(2, 64), torch.zeros([2]).requiresGrad_(),
+  weight(64, 2),
+  torch.zeros([64]).requiresGrad_(),
+  weight(64, 64),
+  torch.zeros([64]).requiresGrad_(),
+  weight(2, 64),
+  torch.zeros([2]).requiresGrad_(),
 ];
 const [w1, b1, w2, b2, w3, b3] = params;
 const beta = new torch.distributions.Beta(1, 1);
@@ -47,7 +54,9 @@ function body(lam: Tensor): void {
   let h = F.relu(F.linear(xMix, w1, b1));
   h = F.relu(F.linear(h, w2, b2));
   const out = F.linear(h, w3, b3);
-  const loss = F.crossEntropy(out, y).mul(lam).add(F.crossEntropy(out, y.indexSelect(0, perm)).mul(oml));
+  const loss = F.crossEntropy(out, y)
+    .mul(lam)
+    .add(F.crossEntropy(out, y.indexSelect(0, perm)).mul(oml));
   loss.backward();
   torch.noGrad(() => {
     for (const p of params) {

@@ -19,9 +19,8 @@ if (optName === 'lib' && typeof N.optimCreate !== 'function') throw new Error('-
 torch.setNumThreads(threads);
 torch.manualSeed(0);
 const F = nn.functional;
-const [model, shape] = modelName === 'smallcnn'
-  ? [nn.models.smallCNN(), [128, 1, 28, 28]]
-  : [nn.models.preactResNet18({ inChannels: 3, numClasses: 10 }), [32, 3, 32, 32]];
+const [model, shape] =
+  modelName === 'smallcnn' ? [nn.models.smallCNN(), [128, 1, 28, 28]] : [nn.models.preactResNet18({ inChannels: 3, numClasses: 10 }), [32, 3, 32, 32]];
 model.train();
 const x = torch.randn(shape);
 const y = torch.randint(0, 10, [shape[0]]);
@@ -56,5 +55,14 @@ for (let i = 0; i < steps; i++) {
   loss = step();
 }
 const ms = (performance.now() - t0) / steps;
-console.log(JSON.stringify({ impl: 'torchmix', model: modelName, threads: torch.getNumThreads(), optim: optName, msPerStep: ms,
-  loss: loss!.item(), torch: torch.config().version }));
+console.log(
+  JSON.stringify({
+    impl: 'torchmix',
+    model: modelName,
+    threads: torch.getNumThreads(),
+    optim: optName,
+    msPerStep: ms,
+    loss: loss!.item(),
+    torch: torch.config().version,
+  }),
+);

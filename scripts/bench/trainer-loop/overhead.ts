@@ -18,6 +18,9 @@ const epochs = Number(values.epochs);
 const t = new train.Trainer({ model, optimizer, method: mixup.none(), train: loader, numClasses: 2, epochs, progress: 'none' });
 const h = await t.fit();
 // The first epoch warms up (JIT, allocator); report the median of the others.
-const secs = h.epochs.slice(1).map((e: { seconds: number }) => e.seconds).sort((a: number, b: number) => a - b);
+const secs = h.epochs
+  .slice(1)
+  .map((e: { seconds: number }) => e.seconds)
+  .sort((a: number, b: number) => a - b);
 const med = secs[Math.floor(secs.length / 2)];
 console.log(JSON.stringify({ label: values.label, usPerStep: (1e6 * med) / loader.length, steps: loader.length, trainLoss: h.last.trainLoss }));
