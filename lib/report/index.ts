@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../torch/serialize.js';
 import type { Module } from '../nn/module.js';
 import { softmax } from '../nn/functional.js';
 import type { Dataset } from '../data/idx.js';
+import { sslSection } from './ssl.js';
 import { readReliability, reliabilitySvg, type Reliability } from './reliability.js';
 import { readMixedBatch, mixedBatchHtml, MIXED_BATCH_CSS, type MixedBatch } from './batch-grid.js';
 import { renderSvg, escapeHtml, lineChartSpec, decisionBoundarySpec, policyRegionSpec, lamHistogramSpec, type SeriesPoint, type GridCell, type Point2 } from './charts.js';
@@ -20,6 +21,7 @@ export { renderSvg, escapeHtml, lineChartSpec, decisionBoundarySpec } from './ch
 export { RELIABILITY_FILE, reliabilityOf, reliabilityOfModel, writeReliability, readReliability, reliabilitySvg, type Reliability, type ReliabilityBin } from './reliability.js';
 export { MIXED_BATCH_FILE, drawMixedBatch, writeMixedBatch, readMixedBatch, mixedBatchHtml, type MixedBatch, type MixedTile } from './batch-grid.js';
 export { encodePng, pngDataUri } from './png.js';
+export { sslSection, readSsl, type SslSplit, type SslEpoch } from './ssl.js';
 
 /** The name of the decision-boundary picture in a run folder (the CLI writes it for toy sets). */
 export const DECISION_BOUNDARY_FILE = 'decision-boundary.svg';
@@ -258,6 +260,7 @@ export async function renderReport(run: RunData): Promise<string> {
   if (run.mixedBatch) parts.push('<h2>One training batch, mixed</h2>', await mixedBatchHtml(run.mixedBatch));
   const policy = await policyChartSvgs(run);
   if (policy.length) parts.push('<h2>Learned mixing policy (AdaMixup)</h2>', figures(policy));
+  parts.push(...(await sslSection(run.dir)));
   parts.push('<h2>Per epoch</h2>', epochTable(run), '<h2>Config</h2>', `<pre>${escapeHtml(JSON.stringify(c, null, 2))}</pre>`);
   if (run.libtorch) parts.push('<h2>LibTorch</h2>', `<pre>${escapeHtml(JSON.stringify(run.libtorch, null, 2))}</pre>`);
   return page(title, parts.join('\n'));
