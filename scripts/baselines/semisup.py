@@ -355,7 +355,7 @@ class Loader:
             vs = []
             for dr in draws:
                 if self.jitter > 0:
-                    vs.append(self.x.index_select(0, idx).add(dr.index_select(0, idx.new_tensor(range(i * self.bs, (i + 1) * self.bs)))))
+                    vs.append(self.x.index_select(0, idx).add(dr[i * self.bs:(i + 1) * self.bs]))
                 else:
                     vs.append(self._finish(self._crop(self.src.index_select(0, idx), dr[0][i * self.bs:(i + 1) * self.bs], dr[1][i * self.bs:(i + 1) * self.bs])))
             yield vs[0], y, vs
@@ -411,7 +411,10 @@ def evaluate(net, x, y, batch=1000, finish=None, bins=15):
         b = conf.mul(bins).ceil().sub(1).clamp(0, bins - 1).long()
         cal += torch.zeros(bins).scatter_add(0, b, conf - c).double()
     net.train(was)
-    return float(loss) / n, float(correct) / n, float(cal.abs().sum()) / n
+    e = 0.0
+    for v in cal.tolist():  # summed in order, as torchmix's evaluateModel
+        e += abs(v)
+    return float(loss) / n, float(correct) / n, e / n
 
 
 def mlp(sizes):
@@ -496,7 +499,8 @@ def main():
     history, it = [], 0
     for epoch in range(1, a.epochs + 1):
         lr0 = opt.param_groups[0]['lr']
-        sums = torch.zeros(3, dtype=torch.float64)
+        loss_sum = torch.zeros((), dtype=torch.float64)
+        sums = torch.zeros(2, dtype=torch.float64)
         wsum, samples = 0.0, 0
         t0 = time.perf_counter()
         for _ in range(spe):
@@ -515,15 +519,16 @@ def main():
             else:
                 teacher_update(ev, net, o['ema'], it + 1)
             it += 1
-            sums += torch.stack([r['loss'].detach().double() * y.shape[0], r['sup'].detach().double(), r['unsup'].detach().double()])
+            loss_sum.add_(r['loss'].detach().double(), alpha=y.shape[0])
+            sums.add_(torch.stack([r['sup'].detach().double(), r['unsup'].detach().double()]))
             wsum += r['w']
             samples += y.shape[0]
             if a.print_steps:
                 print(json.dumps({'iteration': it, 'loss': float(r['loss'])}), flush=True)
         secs = time.perf_counter() - t0
-        rec = {'epoch': epoch, 'trainLoss': float(sums[0]) / samples, 'lr': lr0, 'seconds': secs, 'imagesPerSecond': samples / secs}
+        rec = {'epoch': epoch, 'trainLoss': float(loss_sum) / samples, 'lr': lr0, 'seconds': secs, 'imagesPerSecond': samples / secs}
         rec['valLoss'], rec['valAcc'], rec['valEce'] = evaluate(ev, test_x, test_y, finish=finish)
-        rec['method'] = {'supLoss': float(sums[1]) / spe, 'unsupLoss': float(sums[2]) / spe, 'weight': wsum / spe}
+        rec['method'] = {'supLoss': float(sums[0]) / spe, 'unsupLoss': float(sums[1]) / spe, 'weight': wsum / spe}
         if sched:
             sched.step()
         history.append(rec)
