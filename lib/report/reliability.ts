@@ -33,7 +33,7 @@ export interface ReliabilityBin {
 }
 /** One model's diagram. */
 export interface Reliability {
-  /** 'final' (the trained model) or the plug-in's name ('ema'). */
+  /** 'final' (the trained model), the plug-in's name ('ema'), or 'eval' (the method's own evaluation model). */
   model: string;
   /** The split the bins come from ('test', 'validation'). */
   split: string;
@@ -109,7 +109,8 @@ export function readReliability(runDir: string): Reliability[] | undefined {
   return j.diagrams as Reliability[];
 }
 
-const modelLabel = (m: string) => (m === 'final' ? 'final model' : `${m.toUpperCase()} model`);
+/** 'final', a plug-in's name ('ema'), or 'eval': the method's own evaluation model (MixMatch's EMA, ICT's teacher). */
+const modelLabel = (m: string) => (m === 'final' ? 'final model' : m === 'eval' ? "the method's evaluation model" : `${m.toUpperCase()} model`);
 
 /** The vega-lite spec of one diagram: accuracy bars, each bin's mean confidence (a line) and the gap, the diagonal, the counts. */
 export function reliabilitySpec(r: Reliability, o?: { size?: number }): object {
