@@ -65,7 +65,7 @@ const slotOf = (m: Module, name: string): SlotKind | undefined =>
   m._parameters.has(name) ? 'parameter' : m._buffers.has(name) ? 'buffer' : m._modules.has(name) ? 'child module' : undefined;
 
 function describe(v: unknown): string {
-  if (v === null) return 'null';
+  if (v === null || v === undefined) return String(v);
   if (v instanceof Tensor) return parameterTensors.has(v) ? 'a parameter' : `a plain Tensor (${v.dtype})`;
   if (v instanceof Module) return `a Module (${v.constructor.name})`;
   if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
@@ -110,6 +110,9 @@ function assign(raw: Module, name: string, value: unknown): void {
   const kindOf = isParameter(value) ? 'parameter' : value instanceof Module ? 'child module' : undefined;
   if (kindOf !== undefined && kindOf !== slot)
     throw new TorchTypeError(`cannot assign ${describe(value)} to ${where()}: '${name}' is a ${slot} (delete it first to register a ${kindOf} under that name)`);
+  if (value === undefined)
+    // what a subclass field without initialiser does to an inherited slot under [[Define]] semantics
+    throw new TorchTypeError(`cannot assign undefined to ${slot} ${where()} (re-declaring an inherited field for its type? write \`declare ${name}: …\`)`);
   if (slot === 'parameter') {
     if (value !== null && !isParameter(value))
       throw new TorchTypeError(`cannot assign ${describe(value)} as parameter ${where()} (nn.Parameter(t) or null expected)`);

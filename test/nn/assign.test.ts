@@ -62,6 +62,9 @@ describe('assignment registers', () => {
     expect(m.scale.requiresGrad).toBe(true);
     expect(nn.isParameter(m.scale)).toBe(true);
     expect(nn.isParameter(m.offset)).toBe(false);
+    // what a class field does ([[DefineOwnProperty]]), spelled out
+    Object.defineProperty(m, 'extra', { value: new nn.Linear(3, 1), writable: true, enumerable: true, configurable: true });
+    expect(names(m)).toEqual(['scale', 'fc.weight', 'fc.bias', 'extra.weight', 'extra.bias']);
   });
 
   it('the same names, keys and order as registerModule / registerParameter', () => {
@@ -232,6 +235,11 @@ describe('reassignment, null, delete, kinds', () => {
     expect(values(bn.stateDict().running_mean)).toEqual([5, 5]);
     // a name from the class (a method) is not shadowed by a registration
     expect(set('forward', new nn.ReLU())).toThrow("attribute 'forward' already exists on FieldNet");
+    // a subclass field without initialiser defines undefined over an inherited slot: loud, with the fix
+    class Redeclared extends nn.Linear {
+      weight!: Tensor;
+    }
+    expect(() => new Redeclared(2, 2)).toThrow('cannot assign undefined to parameter Redeclared.weight (re-declaring an inherited field for its type? write `declare weight: …`)');
     // nothing changed
     expect(names(m)).toEqual(['scale', 'fc.weight', 'fc.bias']);
     expect(() => Object.defineProperty(m, 'fc', { get: () => null })).toThrow('cannot define an accessor for FieldNet.fc: it is a registered child module');
