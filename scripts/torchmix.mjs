@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `torchmix` command (package.json "bin"). Runs the compiled CLI (dist/cli/main.js, built by
-// setup's tsc step) when it is there and not older than the TypeScript sources; otherwise runs
-// lib/cli/main.ts through tsx. TORCHMIX_CLI=source|dist forces one or the other.
+// setup's tsc step, and all an installed package has) when it is there and not older than the
+// TypeScript sources; otherwise runs lib/cli/main.ts through tsx. TORCHMIX_CLI=source|dist forces one or the other.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,6 +33,11 @@ function useDist() {
 }
 
 let mod;
+if (!fs.existsSync(src) && !fs.existsSync(dist)) {
+  // An installed package ships dist/ (npm pack builds it: "prepack"); without it nothing can run.
+  console.error(`torchmix: ${dist} is missing: this package was packed without its compiled JavaScript; reinstall it (npm install torchmix)`);
+  process.exit(1);
+}
 if (useDist()) mod = await import(pathToFileURL(dist).href);
 else {
   const { register } = await import('tsx/esm/api');

@@ -8,7 +8,11 @@ const COMMANDS: Record<string, { summary: string; run: () => Promise<(argv: stri
   train: { summary: 'train a model with a mixing method; writes results.json and report.html', run: async () => (await import('./train.js')).trainCommand },
   eval: { summary: "evaluate a run's checkpoint on the test split (loss, accuracy, ECE)", run: async () => (await import('./eval.js')).evalCommand },
   methods: { summary: 'list the mixing methods with their defaults', run: async () => (await import('./methods.js')).methodsCommand },
-  report: { summary: 'write a run\'s report.html, or compare runs side by side (--compare)', run: async () => (await import('./report.js')).reportCommand },
+  report: { summary: "write a run's report.html, or compare runs side by side (--compare)", run: async () => (await import('./report.js')).reportCommand },
+  doctor: {
+    summary: 'what this machine gives torchmix (LibTorch, CUDA, datasets, Python) and how to fix what is missing',
+    run: async () => (await import('./doctor.js')).doctorCommand,
+  },
 };
 
 export const HELP = `Usage: torchmix <command> [flags]
@@ -52,9 +56,13 @@ export async function main(argv: string[], io: IO = processIO): Promise<number> 
     const c = Object.prototype.hasOwnProperty.call(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
     if (!c) {
       const what = cmd.startsWith('-') ? 'flag' : 'command';
-      throw new UsageError(`unknown ${what} '${cmd}'${didYouMean(cmd.replace(/^-+/, ''), Object.keys(COMMANDS))}; commands: ${Object.keys(COMMANDS).join(', ')} (see 'torchmix --help')`);
+      throw new UsageError(
+        `unknown ${what} '${cmd}'${didYouMean(cmd.replace(/^-+/, ''), Object.keys(COMMANDS))}; commands: ${Object.keys(COMMANDS).join(', ')} (see 'torchmix --help')`,
+      );
     }
-    return await (await c.run())(rest, io);
+    return await (
+      await c.run()
+    )(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`torchmix${cmd && cmd in COMMANDS ? ' ' + cmd : ''}: error: ${e.message}\n`);

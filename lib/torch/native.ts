@@ -1,14 +1,9 @@
-// Loads the addon. TORCHMIX_ADDON overrides the path (used to test a second LibTorch build).
+// Loads the addon (where it is: addon-path.ts). TORCHMIX_ADDON overrides the path.
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import { errorClasses } from './errors.js';
+import { addonPath, buildCommand } from './addon-path.js';
 
-/** The package root: lib/torch/ and dist/torch/ both sit two levels below it. */
-export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const addonPath = process.env.TORCHMIX_ADDON
-  ? path.resolve(process.env.TORCHMIX_ADDON)
-  : path.join(packageRoot, 'build', 'Release', 'torchmix.node');
+export { packageRoot, addonPath } from './addon-path.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type NativeFn = (...args: any[]) => any;
@@ -19,9 +14,11 @@ function load(): Record<string, NativeFn> {
     return require(addonPath);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
+    const override = process.env.TORCHMIX_ADDON ? ' (TORCHMIX_ADDON points there: unset it or point it at a built torchmix.node)' : '';
     throw new Error(
-      `torchmix: cannot load the native addon at ${addonPath}: ${why}\n` +
-        `Build it with 'bash scripts/setup.sh' (or 'npm run build:native' when LibTorch is installed).`,
+      `torchmix: cannot load the native addon at ${addonPath}${override}: ${why}\n` +
+        `Fix: ${buildCommand} (builds it against LibTorch); 'npx torchmix doctor' says what this machine is missing.`,
+      { cause: e },
     );
   }
 }
@@ -33,6 +30,9 @@ export const N: Record<string, NativeFn> = Object.fromEntries(Object.entries(loa
 // inside a synchronous loop (docs/ARCHITECTURE.md, "Three release paths").
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(Number);
 if (nodeMajor < 20 || (nodeMajor === 20 && nodeMinor < 10))
-  process.emitWarning(`torchmix needs Node.js >= 20.10 to free dropped tensors during a synchronous loop (this is ${process.version}); wrap each step in torch.tidy`, { code: 'TORCHMIX_OLD_NODE' });
+  process.emitWarning(
+    `torchmix needs Node.js >= 20.10 to free dropped tensors during a synchronous loop (this is ${process.version}); wrap each step in torch.tidy`,
+    { code: 'TORCHMIX_OLD_NODE' },
+  );
 // Native errors are thrown as instances of these classes (see native/errors.cc).
 N.setErrorClasses(errorClasses);
