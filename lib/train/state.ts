@@ -3,7 +3,7 @@
 // state. Core, not a plug-in: every part of the Trainer contributes to it, and resume must restore
 // all of it before any plug-in runs. (When to write one is the checkpointer plug-in's business.)
 import * as torch from '../torch/index.js';
-import type { OptimizerStateDict, ParamState } from '../optim/optimizers.js';
+import type { ParamState } from '../optim/optimizers.js';
 import { CheckpointError, readCheckpoint, writeCheckpoint, checkModelFits, type CheckpointMeta, type EpochRecord } from './checkpoint.js';
 import type { Trainer } from './trainer.js';
 
@@ -74,7 +74,9 @@ export function saveCheckpoint(t: Trainer, pos: Position, jsonPath: string): voi
       optimizer: { paramGroups: osd.paramGroups, state: ostate },
       scheduler: t.scheduler ? t.scheduler.stateDict() : undefined,
       method: {
-        name: t.method.name, options: t.method.options, state: typeof m.stateDict === 'function' ? m.stateDict() : undefined,
+        name: t.method.name,
+        options: t.method.options,
+        state: typeof m.stateDict === 'function' ? m.stateDict() : undefined,
         ...(msd ? { keys: Object.keys(msd) } : {}),
       },
       history: pos.history,
@@ -114,9 +116,12 @@ export function loadCheckpoint(t: Trainer, file: string): Position {
     const streams = meta.streams ?? {};
     for (const name of Object.keys(t.loaders))
       if (!streams[name] && (meta.epoch > 0 || meta.step > 0)) throw bad(`the checkpoint has no position of the loader '${name}' (trained without it?)`);
-    if ((t.stepsPerEpoch !== undefined) !== ('train' in streams) && (meta.epoch > 0 || meta.step > 0))
-      throw bad(`the checkpoint was trained ${'train' in streams ? 'with' : 'without'} stepsPerEpoch (a cycled train loader), the trainer ${t.stepsPerEpoch !== undefined ? 'has' : 'has no'} stepsPerEpoch`);
-    for (const name of Object.keys(streams)) if (name !== 'train' && !(name in t.loaders)) throw bad(`the checkpoint was trained with a loader '${name}' the trainer does not have`);
+    if ((t.stepsPerEpoch !== undefined) !== 'train' in streams && (meta.epoch > 0 || meta.step > 0))
+      throw bad(
+        `the checkpoint was trained ${'train' in streams ? 'with' : 'without'} stepsPerEpoch (a cycled train loader), the trainer ${t.stepsPerEpoch !== undefined ? 'has' : 'has no'} stepsPerEpoch`,
+      );
+    for (const name of Object.keys(streams))
+      if (name !== 'train' && !(name in t.loaders)) throw bad(`the checkpoint was trained with a loader '${name}' the trainer does not have`);
     let methodState: Record<string, Tensor> | undefined;
     const mm = t.method.module;
     if (mm) {
@@ -127,36 +132,50 @@ export function loadCheckpoint(t: Trainer, file: string): Position {
       const want = torch.tidy(() => Object.keys(mm.stateDict()));
       const miss = want.filter((k) => !(k in methodState!));
       if (miss.length || keys.length !== want.length)
-        throw bad(`the checkpoint's '${t.method.name}' state does not match (missing ${miss.slice(0, 3).join(', ') || 'none'}; ${keys.length} keys, expected ${want.length})`);
+        throw bad(
+          `the checkpoint's '${t.method.name}' state does not match (missing ${miss.slice(0, 3).join(', ') || 'none'}; ${keys.length} keys, expected ${want.length})`,
+        );
     }
     const state: Record<number, ParamState> = {};
-    for (const [idx, s] of Object.entries(meta.optimizer.state ?? {})) state[Number(idx)] = { ...(s.values ?? {}), ...sub(`optimizer/${idx}/`, s.tensors ?? [], 'optimizer') };
+    for (const [idx, s] of Object.entries(meta.optimizer.state ?? {}))
+      state[Number(idx)] = { ...(s.values ?? {}), ...sub(`optimizer/${idx}/`, s.tensors ?? [], 'optimizer') };
     const plugins = meta.plugins ?? {};
-    const pluginStates = t.plugins.filter((p) => p.loadState).map((p) => {
-      const ps = plugins[p.name];
-      return [p, ps ? { values: ps.values, tensors: sub(`plugin/${p.name}/`, ps.keys, `plug-in '${p.name}'`) } : undefined] as const;
-    });
+    const pluginStates = t.plugins
+      .filter((p) => p.loadState !== undefined)
+      .map((p) => {
+        const ps = plugins[p.name];
+        return [p, ps ? { values: ps.values, tensors: sub(`plugin/${p.name}/`, ps.keys, `plug-in '${p.name}'`) } : undefined] as const;
+      });
     for (const name of Object.keys(plugins))
-      if (!t.plugins.some((p) => p.name === name)) process.emitWarning(`Trainer: the checkpoint holds state of the plug-in '${name}', which this Trainer does not have; ignored`);
+      if (!t.plugins.some((p) => p.name === name))
+        process.emitWarning(`Trainer: the checkpoint holds state of the plug-in '${name}', which this Trainer does not have; ignored`);
 
     // Checked: now restore.
     const msd: Record<string, Tensor> = {};
     for (const k of meta.model.keys) msd[k] = tensors[`model/${k}`];
     t.model.loadStateDict(msd);
-    t.optimizer.loadStateDict({ state, paramGroups: meta.optimizer.paramGroups } as OptimizerStateDict);
+    t.optimizer.loadStateDict({ state, paramGroups: meta.optimizer.paramGroups });
     if (methodState) mm!.loadStateDict(methodState);
     if (t.scheduler) t.scheduler.loadStateDict(meta.scheduler);
     const m = t.method as { loadStateDict?: (s: unknown) => void };
     if (meta.method?.state !== undefined && typeof m.loadStateDict === 'function') m.loadStateDict(meta.method.state);
     for (const [p, st] of pluginStates) p.loadState!(st);
     if (meta.loaderSeed !== t.train.seed)
-      process.emitWarning(`Trainer: resuming with a train loader seeded ${t.train.seed}; the checkpoint's was ${meta.loaderSeed}: batches will differ from the original run`);
+      process.emitWarning(
+        `Trainer: resuming with a train loader seeded ${t.train.seed}; the checkpoint's was ${meta.loaderSeed}: batches will differ from the original run`,
+      );
     t.train.setEpoch(meta.loaderEpoch);
     torch.setRngState(tensors.rng);
     const lossSum = meta.step > 0 ? torch.tidy(() => torch.keep(tensors.lossSum.to({ dtype: 'float64', device: t.train.device, copy: true }))) : undefined;
     return {
-      epoch: meta.epoch, step: meta.step, iteration: meta.iteration, loaderEpoch: meta.loaderEpoch,
-      partial: meta.step > 0 ? meta.partial : undefined, lossSum, streams: { ...streams }, history: meta.history,
+      epoch: meta.epoch,
+      step: meta.step,
+      iteration: meta.iteration,
+      loaderEpoch: meta.loaderEpoch,
+      partial: meta.step > 0 ? meta.partial : undefined,
+      lossSum,
+      streams: { ...streams },
+      history: meta.history,
     };
   } finally {
     torch.dispose(tensors);
