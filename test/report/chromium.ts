@@ -171,6 +171,12 @@ export class Chromium {
       this.proc.kill();
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     }
-    fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 3 });
+    // Chromium's helper processes may still be writing into the profile for a moment after the
+    // browser exits: retry, and leave it to the tmp cleaner if it will not go.
+    try {
+      fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch {
+      /* a leftover temporary profile is harmless */
+    }
   }
 }
