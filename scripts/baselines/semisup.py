@@ -47,12 +47,15 @@ over the unlabeled set), the labeled loader cycled. Evaluation with the EMA (mix
         --seed 0 --threads 1 --out runs/baselines/pytorch-mixmatch-s0 [--same-stream]
 """
 import argparse
+import copy
 import json
 import math
 import os
 import sys
+import struct
 import time
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -255,7 +258,6 @@ def teacher_update(teacher, model, decay, step):
 
 
 def make_teacher(model):
-    import copy
     t = copy.deepcopy(model)
     for p in t.parameters():
         p.requires_grad_(False)
@@ -305,13 +307,21 @@ def rng_normal(rng):
     return math.sqrt(-2 * math.log(u)) * math.cos(2 * math.pi * rng_random(rng))
 
 
+def uniform(rng):
+    return rng.random() if isinstance(rng, NpRng) else rng_random(rng)
+
+
+def normal(rng):
+    return rng.normal() if isinstance(rng, NpRng) else rng_normal(rng)
+
+
 class Loader:
     """torchmix's DataLoader over prepared float32 rows x (N×D, or N×C×H×W as uint8 with finish), shuffled
     per epoch with Rng(seed, epoch), drop_last, `views` augmented views per batch (jitter for N×D, reflect
     crop + flip for images) drawn from the same Rng after the permutation, view by view."""
 
-    def __init__(self, x, y, batch_size, seed, views=1, jitter=0.0, crop_pad=0, flip=False, finish=None):
-        self.x, self.y, self.bs, self.seed, self.views = x, y, batch_size, seed, views
+    def __init__(self, x, y, batch_size, seed, views=1, jitter=0.0, crop_pad=0, flip=False, finish=None, rng=tmrng.Rng):
+        self.x, self.y, self.bs, self.seed, self.views, self.rng = x, y, batch_size, seed, views, rng
         self.jitter, self.pad, self.flip, self.finish = jitter, crop_pad, flip, finish
         self.epoch = 0
         self.augment = jitter > 0 or crop_pad > 0 or flip
@@ -328,21 +338,21 @@ class Loader:
 
     def __iter__(self):
         n = self.x.shape[0]
-        rng = tmrng.Rng(self.seed, self.epoch)
+        rng = self.rng(self.seed, self.epoch)
         self.epoch += 1
         perm = torch.tensor(rng.permutation(n), dtype=torch.int64)
         draws = []
         for _ in range(self.views if self.augment else 0):
             if self.jitter > 0:
                 d = self.x.shape[1]
-                draws.append(torch.tensor([self.jitter * rng_normal(rng) for _ in range(n * d)], dtype=torch.float32).reshape(n, d))
+                draws.append(torch.tensor([self.jitter * normal(rng) for _ in range(n * d)], dtype=torch.float32).reshape(n, d))
             else:
                 C, H, W = self.x.shape[1:]
                 hp, wp = H + 2 * self.pad, W + 2 * self.pad
                 off, dirs = [], []
                 for _ in range(n):
                     oy, ox = rng.int(hp - H + 1), rng.int(wp - W + 1)
-                    f = self.flip and rng_random(rng) < 0.5
+                    f = self.flip and uniform(rng) < 0.5
                     off.append(oy * wp + (ox + W - 1 if f else ox))
                     dirs.append(-1 if f else 1)
                 draws.append((torch.tensor(off), torch.tensor(dirs)))
@@ -426,75 +436,142 @@ def mlp(sizes):
     return nn.Sequential(*layers)
 
 
+def f32(v):
+    return struct.unpack('f', struct.pack('f', v))[0]
+
+
+def moons(n, noise, seed):
+    """data.moons (lib/data/toy.ts) through tmrng: the very points torchmix generates."""
+    rng = tmrng.Rng(seed, 0x6D6F6F6E)
+    n_out, n_in = (n + 1) // 2, n // 2
+    xs, ys = [], []
+    for i in range(n):
+        outer = i < n_out
+        m = n_out if outer else n_in
+        t = 0 if m == 1 else (math.pi * (i if outer else i - n_out)) / (m - 1)
+        x = math.cos(t) if outer else 1 - math.cos(t)
+        y = math.sin(t) if outer else 0.5 - math.sin(t)
+        xs += [f32(x + noise * rng_normal(rng)), f32(y + noise * rng_normal(rng))]
+        ys.append(0 if outer else 1)
+    perm = rng.permutation(n)
+    return (torch.tensor([[xs[2 * j], xs[2 * j + 1]] for j in perm], dtype=torch.float32), torch.tensor([ys[j] for j in perm], dtype=torch.int64))
+
+
+class NpRng:
+    """The loader's draws from numpy's generator keyed by (seed, epoch) (without --same-stream)."""
+
+    def __init__(self, seed, epoch):
+        self.g = np.random.default_rng([seed, epoch])
+
+    def permutation(self, n):
+        return self.g.permutation(n).tolist()
+
+    def int(self, n):
+        return int(self.g.integers(0, n))
+
+    def random(self):
+        return float(self.g.random())
+
+    def normal(self):
+        return float(self.g.standard_normal())
+
+
+def tile(x, y, batch):
+    """lib/cli/ssl.ts tileToBatch: a labeled set smaller than a batch repeated ⌈batch/n⌉ times, in order."""
+    n = x.shape[0]
+    if n >= batch:
+        return x, y
+    k = -(-batch // n)
+    return torch.cat([x] * k), torch.cat([y] * k)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--method', choices=['mixmatch', 'ict', 'none'], default='mixmatch')
     p.add_argument('--dataset', choices=['moons', 'fashion-mnist'], default='moons')
     p.add_argument('--data-dir', default='/usr/share/datasets/fashion-mnist')
-    p.add_argument('--data-file', help='a safetensors file with train_x, train_y, test_x, test_y (float32 points / int64 labels) instead of generating the set')
-    p.add_argument('--labels', type=int, required=True)
+    p.add_argument('--data-file', help='safetensors with train_x, train_y, test_x, test_y (toy points) instead of generating moons')
+    p.add_argument('--toy-n', type=int, default=1000)
+    p.add_argument('--toy-test', type=int, default=1000)
+    p.add_argument('--toy-noise', type=float, default=0.15)
+    p.add_argument('--labels', type=int, required=True, help='labeled train images in total (the same number per class)')
     p.add_argument('--epochs', type=int, default=10)
     p.add_argument('--batch-size', type=int)
     p.add_argument('--unlabeled-batch-size', type=int)
     p.add_argument('--steps-per-epoch', type=int)
     p.add_argument('--lr', type=float)
+    p.add_argument('--momentum', type=float, default=0.9)
     p.add_argument('--weight-decay', type=float)
     p.add_argument('--lambda-u', type=float)
     p.add_argument('--rampup', type=float)
     p.add_argument('--alpha', type=float)
     p.add_argument('--ema', type=float)
     p.add_argument('--views', type=int)
+    p.add_argument('--temperature', type=float)
     p.add_argument('--jitter', type=float, default=0.1)
-    p.add_argument('--hidden', type=int, default=64)
+    p.add_argument('--hidden', type=int, default=128)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int)
     p.add_argument('--out')
-    p.add_argument('--same-stream', action='store_true')
+    p.add_argument('--same-stream', action='store_true', help="shuffles and augmentation drawn with torchmix's data RNG (tmrng): torchmix's very batches")
     p.add_argument('--print-steps', action='store_true', help='print every step loss (lockstep checks)')
     a = p.parse_args()
     if a.threads is not None:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     m = a.method
-    mm = m == 'mixmatch'
-    bs = a.batch_size or (64 if mm else 100)
+    mm, ict = m == 'mixmatch', m == 'ict'
+    bs = a.batch_size or (64 if mm else 100 if ict else 128)
     ubs = a.unlabeled_batch_size or bs
-    lr = a.lr if a.lr is not None else (0.002 if mm else 0.1)
+    lr = a.lr if a.lr is not None else (0.002 if mm else 0.1 if ict else 0.05)
     wd = a.weight_decay if a.weight_decay is not None else (0.02 if mm else 1e-4)
-    if a.data_file:
-        from safetensors.torch import load_file
-        d = load_file(a.data_file)
-        train_x, train_y, test_x, test_y = d['train_x'], d['train_y'], d['test_x'], d['test_y']
+    t0 = time.time()
+    if a.data_file or a.dataset == 'moons':
+        if a.data_file:
+            from safetensors.torch import load_file
+            d = load_file(a.data_file)
+            train_x, train_y, test_x, test_y = d['train_x'], d['train_y'], d['test_x'], d['test_y']
+        else:  # lib/cli/build.ts loadSplit: one draw of n + nTest points, split in two
+            x, y = moons(a.toy_n + a.toy_test, a.toy_noise, a.seed)
+            train_x, train_y, test_x, test_y = x[:a.toy_n], y[:a.toy_n], x[a.toy_n:], y[a.toy_n:]
         finish, num_classes, toy = None, int(train_y.max()) + 1, True
-    elif a.dataset == 'fashion-mnist':
+    else:
         import train as tr
         train_x, train_y = tr.load_split(a.data_dir, 'train')
         test_x, test_y = tr.load_split(a.data_dir, 'test')
         finish, num_classes, toy = tr.finish, 10, False
-    else:
-        raise SystemExit('--dataset moons needs --data-file (torchmix generates the points: node scripts/torchmix.mjs can dump them)')
+    if a.labels % num_classes:
+        raise SystemExit(f'--labels: {a.labels} labels cannot be split evenly over the {num_classes} classes')
     lab, unl = ssl_split(train_y, a.labels // num_classes, a.seed, num_classes)
-    aug = dict(jitter=a.jitter) if toy else dict(crop_pad=2, flip=True)
+    aug = dict(jitter=a.jitter) if toy else dict(crop_pad=4, flip=True)
     views = a.views or (MIXMATCH['views'] if mm else 1)
-    labeled = Loader(train_x.index_select(0, lab), train_y.index_select(0, lab), bs, a.seed + 1, views=1, finish=finish, **aug)
-    unlabeled = Loader(train_x.index_select(0, unl), train_y.index_select(0, unl), ubs, a.seed + 2, views=views, finish=finish, **aug)
+    rng = tmrng.Rng if a.same_stream else NpRng
+    lx, ly = tile(train_x.index_select(0, lab), train_y.index_select(0, lab), bs)
+    labeled = Loader(lx, ly, bs, a.seed, views=1, finish=finish, rng=rng, **aug)
+    unlabeled = Loader(train_x.index_select(0, unl), train_y.index_select(0, unl), ubs, a.seed + 1, views=views, finish=finish, rng=rng, **aug)
+    nu = unl.shape[0]
     net = mlp([2, a.hidden, a.hidden, num_classes]) if toy else __import__('nn_reference_models').Net(in_channels=1, num_classes=num_classes)
     net.train()
-    spe = a.steps_per_epoch or len(unlabeled)
+    spe = a.steps_per_epoch or max(1, nu // (ubs if m != 'none' else bs))
+    over = lambda d, **kv: {**d, **{k: v for k, v in kv.items() if v is not None}}  # noqa: E731
     if mm:
-        o = dict(MIXMATCH, views=views, **({'lambda_u': a.lambda_u} if a.lambda_u is not None else {}), **({'rampup': int(a.rampup)} if a.rampup is not None else {}),
-                 **({'alpha': a.alpha} if a.alpha is not None else {}), **({'ema': a.ema} if a.ema is not None else {}))
+        o = over(MIXMATCH, views=views, lambda_u=a.lambda_u, rampup=None if a.rampup is None else int(a.rampup), alpha=a.alpha, ema=a.ema, temperature=a.temperature)
         opt = CppAdam(net.parameters(), lr=lr)
-        import copy
         ev = copy.deepcopy(net).eval()
         for q in ev.parameters():
             q.requires_grad_(False)
-    else:
-        o = dict(ICT, **({'lambda_u': a.lambda_u} if a.lambda_u is not None else {}), **({'rampup': a.rampup} if a.rampup is not None else {}),
-                 **({'alpha': a.alpha, 'alpha_u': a.alpha} if a.alpha is not None else {}), **({'ema': a.ema} if a.ema is not None else {}))
-        opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=wd)
+    elif ict:
+        o = over(ICT, lambda_u=a.lambda_u, rampup=a.rampup, alpha=a.alpha, alpha_u=a.alpha, ema=a.ema)
+        opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=a.momentum, weight_decay=wd)
         ev = make_teacher(net).train()
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, a.epochs), eta_min=0) if not mm else None
+    else:
+        o = {}
+        opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=a.momentum, weight_decay=wd)
+        ev = net
+    sched = None if mm else torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, a.epochs), eta_min=0)
+    print(f"{a.dataset}: {a.labels} labeled ({a.labels // num_classes} per class) + {nu} unlabeled{'' if m != 'none' else ' (not used)'}, "
+          f"{test_x.shape[0]} test (loaded in {time.time() - t0:.1f} s); PyTorch {torch.__version__}, {torch.get_num_threads()} threads; "
+          f"{m}, {spe} steps per epoch", file=sys.stderr)
     lit, uit = cycle(labeled), cycle(unlabeled)
     history, it = [], 0
     for epoch in range(1, a.epochs + 1):
@@ -502,33 +579,39 @@ def main():
         loss_sum = torch.zeros((), dtype=torch.float64)
         sums = torch.zeros(2, dtype=torch.float64)
         wsum, samples = 0.0, 0
-        t0 = time.perf_counter()
+        t = time.perf_counter()
         for _ in range(spe):
             x, y, _v = next(lit)
-            ux, _uy, uv = next(uit)
+            if m != 'none':
+                ux, _uy, uv = next(uit)
             if mm:
                 r = mixmatch_step(net, x, y, uv if uv is not None else [ux], num_classes, it, spe, a.epochs, o)
-            else:
+            elif ict:
                 r = ict_step(net, ev, x, y, ux, num_classes, it, spe, a.epochs, o)
+            else:
+                r = dict(loss=F.cross_entropy(net(x), F.one_hot(y, num_classes).to(x.dtype)))
             opt.zero_grad()
             r['loss'].backward()
             opt.step()
             if mm:
                 ema_update(ev, net, o['ema'])
-                decoupled_weight_decay(net, wd, opt.param_groups[0]['lr'])
-            else:
+                if wd > 0:
+                    decoupled_weight_decay(net, wd, opt.param_groups[0]['lr'])
+            elif ict:
                 teacher_update(ev, net, o['ema'], it + 1)
             it += 1
             loss_sum.add_(r['loss'].detach().double(), alpha=y.shape[0])
-            sums.add_(torch.stack([r['sup'].detach().double(), r['unsup'].detach().double()]))
-            wsum += r['w']
+            if m != 'none':
+                sums.add_(torch.stack([r['sup'].detach().double(), r['unsup'].detach().double()]))
+                wsum += r['w']
             samples += y.shape[0]
             if a.print_steps:
                 print(json.dumps({'iteration': it, 'loss': float(r['loss'])}), flush=True)
-        secs = time.perf_counter() - t0
+        secs = time.perf_counter() - t
         rec = {'epoch': epoch, 'trainLoss': float(loss_sum) / samples, 'lr': lr0, 'seconds': secs, 'imagesPerSecond': samples / secs}
         rec['valLoss'], rec['valAcc'], rec['valEce'] = evaluate(ev, test_x, test_y, finish=finish)
-        rec['method'] = {'supLoss': float(sums[0]) / spe, 'unsupLoss': float(sums[1]) / spe, 'weight': wsum / spe}
+        if m != 'none':
+            rec['method'] = {'supLoss': float(sums[0]) / spe, 'unsupLoss': float(sums[1]) / spe, 'weight': wsum / spe}
         if sched:
             sched.step()
         history.append(rec)
@@ -536,9 +619,18 @@ def main():
     out = a.out or os.path.join('runs', 'baselines', f'pytorch-{m}-s{a.seed}')
     os.makedirs(out, exist_ok=True)
     import train as tr
-    tr.write_results(out, {'dataset': a.dataset, 'method': m, 'labels': a.labels, 'epochs': a.epochs, 'batchSize': bs, 'unlabeledBatchSize': ubs,
-                           'stepsPerEpoch': spe, 'lr': lr, 'weightDecay': wd, 'seed': a.seed, 'impl': 'pytorch', 'torch': torch.__version__,
-                           'methodOptions': o, **({'sameStream': True} if a.same_stream else {})}, history)
+    config = {'dataset': a.dataset, 'model': 'mlp' if toy else 'small-cnn', 'method': m, 'labels': a.labels, 'epochs': a.epochs, 'batchSize': bs,
+              'unlabeledBatchSize': ubs, 'stepsPerEpoch': spe, 'lr': lr, 'optimizer': 'adam' if mm else 'sgd', 'weightDecay': wd, 'seed': a.seed,
+              'impl': 'pytorch', 'torch': torch.__version__, 'methodOptions': o, **({'sameStream': True} if a.same_stream else {}),
+              **({'threads': a.threads} if a.threads is not None else {})}
+    tr.write_results(out, config, history)
+    with open(os.path.join(out, 'results.json')) as f:
+        r = json.load(f)
+    r['split'] = {'labels': a.labels, 'labelsPerClass': a.labels // num_classes, 'labeled': int(lab.shape[0]), 'unlabeled': nu,
+                  'unlabeledUsed': m != 'none', 'seed': a.seed, 'stepsPerEpoch': spe}
+    with open(os.path.join(out, 'results.json'), 'w') as f:
+        json.dump(r, f, indent=2)
+        f.write('\n')
 
 
 # ---- one-step parity with torchmix (test/mixup/{mixmatch,ict}.test.ts) ----
@@ -577,7 +669,6 @@ def parity(spec_file, inputs, outputs):
             o[TS_KEYS.get(k, k)] = v
         x, y = t[f'{n}/x'], t[f'{n}/y']
         us = [t[f'{n}/u{k}'] for k in range(c['K'])]
-        import copy
         ev = copy.deepcopy(net)
         for q in ev.parameters():
             q.requires_grad_(False)

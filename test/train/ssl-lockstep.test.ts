@@ -30,8 +30,8 @@ async function torchmixRun(name: 'mixmatch' | 'ict', file: string) {
   torch.save({ train_x: all.images, train_y: all.labels, test_x: test.images, test_y: test.labels }, file);
   const { labeled, unlabeled } = data.sslSplit(all, { labelsPerClass: LABELS / 2, seed: SEED });
   const views = name === 'mixmatch' ? 2 : 1;
-  const lab = new data.DataLoader(labeled, { batchSize: BS, shuffle: true, seed: SEED + 1, dropLast: true, augment: { jitter: JITTER } });
-  const unl = new data.DataLoader(unlabeled, { batchSize: BS, shuffle: true, seed: SEED + 2, dropLast: true, augment: { jitter: JITTER }, views });
+  const lab = new data.DataLoader(labeled, { batchSize: BS, shuffle: true, seed: SEED, dropLast: true, augment: { jitter: JITTER } });
+  const unl = new data.DataLoader(unlabeled, { batchSize: BS, shuffle: true, seed: SEED + 1, dropLast: true, augment: { jitter: JITTER }, views });
   const val = new data.DataLoader(test, { batchSize: 1000 });
   const model = nn.models.mlp([2, HIDDEN, HIDDEN, 2]);
   const method = name === 'mixmatch' ? mixup.mixmatch({ rampupSteps: 30 }) : mixup.ict({ rampupEpochs: 1 });
