@@ -524,7 +524,6 @@ def main():
     bs = a.batch_size or (64 if mm else 100 if ict else 128)
     ubs = a.unlabeled_batch_size or bs
     lr = a.lr if a.lr is not None else (0.002 if mm else 0.1 if ict else 0.05)
-    wd = a.weight_decay if a.weight_decay is not None else (0.02 if mm else 1e-4)
     t0 = time.time()
     if a.data_file or a.dataset == 'moons':
         if a.data_file:
@@ -540,6 +539,8 @@ def main():
         train_x, train_y = tr.load_split(a.data_dir, 'train')
         test_x, test_y = tr.load_split(a.data_dir, 'test')
         finish, num_classes, toy = tr.finish, 10, False
+    # lib/cli/config.ts: weight decay 1e-4 (0 for toy sets); the SSL recipes' own (lib/cli/ssl.ts sslDefaults) over it.
+    wd = a.weight_decay if a.weight_decay is not None else (0.02 if mm else 1e-4 if ict else 0.0 if toy else 1e-4)
     if a.labels % num_classes:
         raise SystemExit(f'--labels: {a.labels} labels cannot be split evenly over the {num_classes} classes')
     lab, unl = ssl_split(train_y, a.labels // num_classes, a.seed, num_classes)

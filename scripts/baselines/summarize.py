@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Markdown table of torchmix vs PyTorch runs in runs/baselines/{torchmix,pytorch}-METHOD-sSEED/results.json."""
+"""Markdown table of torchmix vs PyTorch runs in runs/baselines/{torchmix,pytorch}-METHOD-sSEED/results.json.
+
+Semi-supervised runs (results.json with a `split`, compare.sh LABELS=N) get a second table: the split and the
+last epoch's supervised loss, unsupervised loss and ramp weight (mean over seeds) of each side."""
 import argparse
 import json
 import os
@@ -44,6 +47,34 @@ def main():
         print(f"| {m} | {ms(ta)} | {ms(pa)} | {d} | {f'{tsm:.2f}' if tsm else '–'} | {f'{psm:.2f}' if psm else '–'} | "
               f"{f'{tsm / psm:.3f}' if tsm and psm else '–'} |")
     policy_table(a.dir, a.methods.split(), a.seeds.split())
+    ssl_table(a.dir, a.methods.split(), a.seeds.split())
+
+
+def ssl_table(d, methods, seeds):
+    """MixMatch / ICT / supervised-only runs with --labels: the split, and the last epoch's losses and ramp weight."""
+    rows = []
+    for m in methods:
+        for impl in ('torchmix', 'pytorch'):
+            runs = []
+            for s in seeds:
+                f = os.path.join(d, f'{impl}-{m}-s{s}', 'results.json')
+                if os.path.exists(f):
+                    r = json.load(open(f))
+                    if r.get('split'):
+                        runs.append(r)
+            if not runs:
+                continue
+            sp = runs[0]['split']
+            st = [r['history']['epochs'][-1].get('method') or {} for r in runs]
+            mean = lambda k: statistics.mean(x[k] for x in st) if all(k in x for x in st) else None  # noqa: E731
+            fmt = lambda v, f: '–' if v is None else format(v, f)  # noqa: E731
+            rows.append(f"| {m} | {impl} | {sp['labels']} ({sp['labelsPerClass']}/class) + {sp['unlabeled'] if sp.get('unlabeledUsed') else 0} | "
+                        f"{sp['stepsPerEpoch']} | {fmt(mean('supLoss'), '.4f')} | {fmt(mean('unsupLoss'), '.5f')} | {fmt(mean('weight'), '.2f')} |")
+    if rows:
+        print()
+        print('| method | impl | labeled + unlabeled used | steps/epoch | supervised loss (last epoch) | unsupervised loss | ramp weight |')
+        print('|---|---|---|---|---|---|---|')
+        print('\n'.join(rows))
 
 
 def exact_table(d, methods, seeds):
