@@ -20,13 +20,16 @@ With --compare: one page with the runs side by side (e.g. ERM next to mixup).
 `;
 
 export async function reportCommand(argv: string[], io: IO): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { compare: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, 'report', { positionals: true });
+  const { values, positionals } = parseFlags(argv, { compare: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, 'report', {
+    positionals: true,
+  });
   if (values.help) {
     io.out(REPORT_HELP);
     return 0;
   }
   for (const p of positionals)
-    if (!fs.existsSync(path.join(p, 'results.json'))) throw new UsageError(`${values.compare ? '--compare' : 'report'}: '${p}' holds no results.json (not a finished torchmix run?)`);
+    if (!fs.existsSync(path.join(p, 'results.json')))
+      throw new UsageError(`${values.compare ? '--compare' : 'report'}: '${p}' holds no results.json (not a finished torchmix run?)`);
   const report = await import('../report/index.js');
   if (values.compare) {
     if (positionals.length < 2) throw new UsageError('--compare: give at least two run folders');
@@ -34,7 +37,7 @@ export async function reportCommand(argv: string[], io: IO): Promise<number> {
     io.out(`comparison: ${file}\n`);
     return 0;
   }
-  if (values.out !== undefined) throw new UsageError('--out: only with --compare (a run\'s report is RUN_DIR/report.html)');
+  if (values.out !== undefined) throw new UsageError("--out: only with --compare (a run's report is RUN_DIR/report.html)");
   if (positionals.length !== 1) throw new UsageError("report: give one run folder (or --compare with two or more); see 'torchmix report --help'");
   io.out(`report: ${await report.writeReport(positionals[0])}\n`);
   return 0;

@@ -115,7 +115,12 @@ export function drawMixedBatch(o: DrawOptions): MixedBatch {
   const method = o.method as Drawable;
   const name = String(method.name);
   if (typeof method.apply !== 'function')
-    return { version: 1, method: name, kind: 'unavailable', reason: `${name} owns its training step and offers no apply(batch) whose mixed inputs could be drawn` };
+    return {
+      version: 1,
+      method: name,
+      kind: 'unavailable',
+      reason: `${name} owns its training step and offers no apply(batch) whose mixed inputs could be drawn`,
+    };
   const n = o.n ?? 16;
   if (!Number.isSafeInteger(n) || n < 1) throw new torch.TorchValueError(`drawMixedBatch(): n must be a positive integer, got ${String(o.n)}`);
   const { loader, model } = o;
@@ -191,13 +196,20 @@ function describe(name: string, r: MixResult, x: Tensor, y: Tensor, o: DrawOptio
     };
   }
   if (x.ndim !== 4 || ![1, 3].includes(x.shape[1]))
-    return { version: 1, method: name, kind: 'unavailable', reason: `inputs of shape [${x.shape.join(', ')}] are neither images (N×1×H×W, N×3×H×W) nor 2-D points` };
+    return {
+      version: 1,
+      method: name,
+      kind: 'unavailable',
+      reason: `inputs of shape [${x.shape.join(', ')}] are neither images (N×1×H×W, N×3×H×W) nor 2-D points`,
+    };
   const [, ch, H, W] = x.shape;
   const pixels = torch.tidy(() => {
     let img = seen.narrow(0, 0, k).to({ device: 'cpu', dtype: 'float32' });
     if (o.normalize) {
       const shape = [1, ch, 1, 1];
-      img = img.mul(torch.tensor(Float32Array.from(vec(o.normalize.std, ch)), { shape })).add(torch.tensor(Float32Array.from(vec(o.normalize.mean, ch)), { shape }));
+      img = img
+        .mul(torch.tensor(Float32Array.from(vec(o.normalize.std, ch)), { shape }))
+        .add(torch.tensor(Float32Array.from(vec(o.normalize.mean, ch)), { shape }));
     }
     // [k, C, H, W] in [0, 1] → [k, H, W, C] bytes
     return img.clamp({ min: 0, max: 1 }).mul(255).round().to('uint8').permute([0, 2, 3, 1]).contiguous().toArray() as Uint8Array;
@@ -205,7 +217,14 @@ function describe(name: string, r: MixResult, x: Tensor, y: Tensor, o: DrawOptio
   const boxes = r.box ? host(r.box) : undefined;
   const per = H * W * ch;
   const tiles: MixedTile[] = Array.from({ length: k }, (_, i) => {
-    const t: MixedTile = { index: i, partner: partner[i], lam: lamAll[i], label: cname(labels[i]), soft: soft(i), png: encodePng(W, H, ch as 1 | 3, pixels.subarray(i * per, (i + 1) * per)).toString('base64') };
+    const t: MixedTile = {
+      index: i,
+      partner: partner[i],
+      lam: lamAll[i],
+      label: cname(labels[i]),
+      soft: soft(i),
+      png: encodePng(W, H, ch as 1 | 3, pixels.subarray(i * per, (i + 1) * per)).toString('base64'),
+    };
     if (boxes) {
       const b = boxes.length === 4 ? boxes : boxes.slice(4 * i, 4 * i + 4);
       // An empty box (nothing pasted) is not drawn.
@@ -265,13 +284,21 @@ function tileHtml(t: MixedTile, img: { height: number; width: number }, px: numb
 export function mixedPointsSpec(mb: MixedBatch, o?: { size?: number }): object {
   const classes = mb.classes ?? [];
   const original = (mb.points?.original ?? []).map((p) => ({ x: p.x, y: p.y, cls: classes[p.cls ?? 0] ?? String(p.cls) }));
-  const mixed = (mb.points?.mixed ?? []).map((p) => ({ x: p.x, y: p.y, color: blendColor(p.w ?? []), top: classes[(p.w ?? []).indexOf(Math.max(...(p.w ?? [0])))] ?? '' }));
+  const mixed = (mb.points?.mixed ?? []).map((p) => ({
+    x: p.x,
+    y: p.y,
+    color: blendColor(p.w ?? []),
+    top: classes[(p.w ?? []).indexOf(Math.max(...(p.w ?? [0])))] ?? '',
+  }));
   const size = o?.size ?? 320;
   const x = { field: 'x', type: 'quantitative', title: 'x₁', scale: { zero: false } };
   const y = { field: 'y', type: 'quantitative', title: 'x₂', scale: { zero: false } };
   return {
     $schema: SCHEMA,
-    title: { text: `One training batch mixed by ${mb.method}`, subtitle: 'open: the batch as loaded (class colour); filled: the mixed points (colour: soft label)' },
+    title: {
+      text: `One training batch mixed by ${mb.method}`,
+      subtitle: 'open: the batch as loaded (class colour); filled: the mixed points (colour: soft label)',
+    },
     width: size,
     height: size,
     layer: [
@@ -279,7 +306,11 @@ export function mixedPointsSpec(mb: MixedBatch, o?: { size?: number }): object {
         name: 'originals',
         data: { values: original },
         mark: { type: 'point', filled: false, size: 22, strokeWidth: 1, opacity: 0.7, aria: false },
-        encoding: { x, y, color: { field: 'cls', type: 'nominal', title: 'class', scale: { domain: classes, range: CLASS_COLORS.slice(0, Math.max(1, classes.length)) } } },
+        encoding: {
+          x,
+          y,
+          color: { field: 'cls', type: 'nominal', title: 'class', scale: { domain: classes, range: CLASS_COLORS.slice(0, Math.max(1, classes.length)) } },
+        },
       },
       {
         name: 'mixed',
@@ -294,11 +325,18 @@ export function mixedPointsSpec(mb: MixedBatch, o?: { size?: number }): object {
 
 /** The report section's HTML for a mixed batch. */
 export async function mixedBatchHtml(mb: MixedBatch): Promise<string> {
-  if (mb.kind === 'unavailable') return `<p class="muted mixed-batch-unavailable">Not available for ${escapeHtml(mb.method)}: ${escapeHtml(mb.reason ?? 'no picture')}.</p>`;
+  if (mb.kind === 'unavailable')
+    return `<p class="muted mixed-batch-unavailable">Not available for ${escapeHtml(mb.method)}: ${escapeHtml(mb.reason ?? 'no picture')}.</p>`;
   const what =
     `The first ${mb.tiles?.length ?? 0} samples of the first training batch of epoch ${mb.epoch} (batch of ${mb.batchSize}) as <b>${escapeHtml(mb.method)}</b> mixed them` +
-    (mb.mixed === false ? (mb.method === 'none' ? ' — none (ERM) does not mix: the batch as loaded' : ' — this draw left the batch unmixed (the method mixes only some batches)') : '') +
-    (mb.stage ? `; mixed at stage ${mb.stage.index} <b>${escapeHtml(mb.stage.name)}</b> of the model${mb.stage.index === 0 ? ' (the inputs: shown mixed)' : ' (shown: the unmixed inputs; their hidden states were mixed)'}` : '') +
+    (mb.mixed === false
+      ? mb.method === 'none'
+        ? ' — none (ERM) does not mix: the batch as loaded'
+        : ' — this draw left the batch unmixed (the method mixes only some batches)'
+      : '') +
+    (mb.stage
+      ? `; mixed at stage ${mb.stage.index} <b>${escapeHtml(mb.stage.name)}</b> of the model${mb.stage.index === 0 ? ' (the inputs: shown mixed)' : ' (shown: the unmixed inputs; their hidden states were mixed)'}`
+      : '') +
     '. Each sample: its soft label (top two classes with their weights), λ (its own weight) and its partner.' +
     (mb.tiles?.some((t) => t.box) ? ' Red: the box pasted from the partner (CutMix).' : '');
   if (mb.kind === 'points') {

@@ -15,7 +15,10 @@ export async function renderSvg(spec: object): Promise<string> {
 /** Rounds the numbers in geometry attributes (d, transform, opacity) to 2 decimals: far below a pixel,
  *  and a third of the size for pictures with thousands of marks. Text (tick labels) is untouched. */
 export function compactSvg(svg: string): string {
-  return svg.replace(/ (d|transform|opacity|fill-opacity|stroke-opacity)="([^"]*)"/g, (_, a: string, v: string) => ` ${a}="${v.replace(/-?\d*\.\d{3,}/g, (n) => String(Math.round(Number(n) * 100) / 100))}"`);
+  return svg.replace(
+    / (d|transform|opacity|fill-opacity|stroke-opacity)="([^"]*)"/g,
+    (_, a: string, v: string) => ` ${a}="${v.replace(/-?\d*\.\d{3,}/g, (n) => String(Math.round(Number(n) * 100) / 100))}"`,
+  );
 }
 
 export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
@@ -32,7 +35,10 @@ export interface SeriesPoint {
 }
 
 /** Lines with a point per value, one colour per series. */
-export function lineChartSpec(points: SeriesPoint[], o: { title: string; x: string; y: string; width?: number; height?: number; yZero?: boolean; pointMarks?: boolean }): object {
+export function lineChartSpec(
+  points: SeriesPoint[],
+  o: { title: string; x: string; y: string; width?: number; height?: number; yZero?: boolean; pointMarks?: boolean },
+): object {
   return {
     $schema: SCHEMA,
     title: o.title,
@@ -59,7 +65,10 @@ export function policyRegionSpec(rows: { epoch: number; lo: number; hi: number; 
     height: 240,
     data: { values: rows },
     layer: [
-      { mark: { type: 'area', opacity: 0.3, color: '#4c78a8' }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'λ', scale: { domain: [0, 1] } }, y2: { field: 'hi' } } },
+      {
+        mark: { type: 'area', opacity: 0.3, color: '#4c78a8' },
+        encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'λ', scale: { domain: [0, 1] } }, y2: { field: 'hi' } },
+      },
       { mark: { type: 'line', point: true, color: '#e45756' }, encoding: { x, y: { field: 'lam', type: 'quantitative' } } },
     ],
     config: { font: 'sans-serif' },
@@ -74,7 +83,10 @@ export function lamHistogramSpec(cells: { epoch: number; lo: number; hi: number;
     width: 380,
     height: 240,
     data: { values: cells },
-    transform: [{ calculate: 'datum.epoch - 0.5', as: 'e0' }, { calculate: 'datum.epoch + 0.5', as: 'e1' }],
+    transform: [
+      { calculate: 'datum.epoch - 0.5', as: 'e0' },
+      { calculate: 'datum.epoch + 0.5', as: 'e1' },
+    ],
     mark: 'rect',
     encoding: {
       x: { field: 'e0', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 }, scale: { nice: false } },

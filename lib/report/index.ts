@@ -15,10 +15,29 @@ import type { Dataset } from '../data/idx.js';
 import { sslSection } from './ssl.js';
 import { readReliability, reliabilitySvg, type Reliability } from './reliability.js';
 import { readMixedBatch, mixedBatchHtml, MIXED_BATCH_CSS, type MixedBatch } from './batch-grid.js';
-import { renderSvg, escapeHtml, lineChartSpec, decisionBoundarySpec, policyRegionSpec, lamHistogramSpec, type SeriesPoint, type GridCell, type Point2 } from './charts.js';
+import {
+  renderSvg,
+  escapeHtml,
+  lineChartSpec,
+  decisionBoundarySpec,
+  policyRegionSpec,
+  lamHistogramSpec,
+  type SeriesPoint,
+  type GridCell,
+  type Point2,
+} from './charts.js';
 
 export { renderSvg, escapeHtml, lineChartSpec, decisionBoundarySpec } from './charts.js';
-export { RELIABILITY_FILE, reliabilityOf, reliabilityOfModel, writeReliability, readReliability, reliabilitySvg, type Reliability, type ReliabilityBin } from './reliability.js';
+export {
+  RELIABILITY_FILE,
+  reliabilityOf,
+  reliabilityOfModel,
+  writeReliability,
+  readReliability,
+  reliabilitySvg,
+  type Reliability,
+  type ReliabilityBin,
+} from './reliability.js';
 export { MIXED_BATCH_FILE, drawMixedBatch, writeMixedBatch, readMixedBatch, mixedBatchHtml, type MixedBatch, type MixedTile } from './batch-grid.js';
 export { encodePng, pngDataUri } from './png.js';
 export { sslSection, readSsl, type SslSplit, type SslEpoch } from './ssl.js';
@@ -68,6 +87,9 @@ export interface RunData {
   mixedBatch?: MixedBatch;
 }
 
+/** A config value as text (objects as JSON); `missing` when absent. */
+const text = (v: unknown, missing = '?'): string =>
+  v === undefined || v === null ? missing : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 function metrics(m: unknown): Metrics | undefined {
@@ -101,9 +123,10 @@ function epochRow(e: Record<string, unknown>, i: number): EpochRow {
 function policyOf(m: unknown): EpochRow['policy'] {
   if (!m || typeof m !== 'object') return undefined;
   const o = m as Record<string, unknown>;
-  const a = num(o.alphaMean), d = num(o.deltaMean);
+  const a = num(o.alphaMean),
+    d = num(o.deltaMean);
   if (a === undefined || d === undefined) return undefined;
-  const hist = Array.isArray(o.lamHist) && o.lamHist.every((v) => typeof v === 'number') ? (o.lamHist as number[]) : undefined;
+  const hist = Array.isArray(o.lamHist) && o.lamHist.every((v) => typeof v === 'number') ? o.lamHist : undefined;
   return { alphaMean: a, deltaMean: d, lamMean: num(o.lamMean), lamHist: hist, discAcc: num(o.discAcc) };
 }
 
@@ -112,7 +135,7 @@ export function readRun(runDir: string): RunData {
   const file = path.join(runDir, 'results.json');
   if (!fs.existsSync(file)) throw new Error(`report: no results.json in '${runDir}'`);
   const r = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const h = r.history as unknown;
+  const h = r.history;
   const list = Array.isArray(h) ? h : Array.isArray((h as { epochs?: unknown })?.epochs) ? (h as { epochs: unknown[] }).epochs : [];
   const epochs = (list as Record<string, unknown>[]).map(epochRow);
   const steps: { step: number; loss: number }[] = [];
@@ -151,14 +174,17 @@ export function readRun(runDir: string): RunData {
 }
 
 // ---- charts of one run ------------------------------------------------------------------------------
-const has = (rows: EpochRow[], k: keyof EpochRow) => rows.some((r) => r[k] !== undefined);
 function series(rows: EpochRow[], k: keyof EpochRow, name: string, scale = 1): SeriesPoint[] {
   return rows.filter((r) => r[k] !== undefined).map((r) => ({ x: r.epoch, y: (r[k] as number) * scale, series: name }));
 }
 const valName = (run: RunData) => (run.config.valSplit !== undefined ? 'validation' : 'test');
 
 export async function lossChartSvg(run: RunData): Promise<string | undefined> {
-  const pts = [...series(run.epochs, 'trainLoss', 'train'), ...series(run.epochs, 'valLoss', valName(run)), ...series(run.epochs, 'emaValLoss', `${valName(run)} (EMA)`)];
+  const pts = [
+    ...series(run.epochs, 'trainLoss', 'train'),
+    ...series(run.epochs, 'valLoss', valName(run)),
+    ...series(run.epochs, 'emaValLoss', `${valName(run)} (EMA)`),
+  ];
   return pts.length ? renderSvg(lineChartSpec(pts, { title: 'Loss per epoch', x: 'epoch', y: 'cross-entropy loss' })) : undefined;
 }
 export async function accuracyChartSvg(run: RunData): Promise<string | undefined> {
@@ -211,14 +237,22 @@ function page(title: string, body: string): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>\n<style>${CSS}</style></head>\n<body>\n${body}\n</body></html>\n`;
 }
 const figures = (svgs: (string | undefined)[]) =>
-  `<div class="charts">${svgs.filter((s): s is string => !!s).map((s) => `<figure>${svgOnly(s)}</figure>`).join('\n')}</div>`;
+  `<div class="charts">${svgs
+    .filter((s): s is string => !!s)
+    .map((s) => `<figure>${svgOnly(s)}</figure>`)
+    .join('\n')}</div>`;
 
 function summaryTable(runs: RunData[]): string {
   const head = `<tr><th>run</th><th>method</th><th>final acc</th><th>best acc (epoch)</th><th>final loss</th><th>final ECE</th>${runs.some((r) => r.test) ? '<th>test acc</th><th>test ECE</th>' : ''}<th>s / epoch</th><th>epochs</th></tr>`;
   const rows = runs.map((r) => {
-    const best = r.best ?? r.epochs.reduce<Metrics | undefined>((b, e) => (e.valAcc !== undefined && (b?.acc === undefined || e.valAcc > b.acc) ? { acc: e.valAcc, epoch: e.epoch } : b), undefined);
+    const best =
+      r.best ??
+      r.epochs.reduce<Metrics | undefined>(
+        (b, e) => (e.valAcc !== undefined && (b?.acc === undefined || e.valAcc > b.acc) ? { acc: e.valAcc, epoch: e.epoch } : b),
+        undefined,
+      );
     return (
-      `<tr><td>${escapeHtml(r.name)}</td><td>${escapeHtml(String(r.config.method ?? '–'))}</td><td>${pct(r.final?.acc)}</td>` +
+      `<tr><td>${escapeHtml(r.name)}</td><td>${escapeHtml(text(r.config.method, '–'))}</td><td>${pct(r.final?.acc)}</td>` +
       `<td>${pct(best?.acc)}${best?.epoch !== undefined ? ` (${best.epoch})` : ''}</td><td>${fix(r.final?.loss)}</td><td>${pct(r.final?.ece)}</td>` +
       (runs.some((x) => x.test) ? `<td>${pct(r.test?.acc)}</td><td>${pct(r.test?.ece)}</td>` : '') +
       `<td>${fix(r.secondsPerEpoch, 2)}</td><td>${r.epochs.length}${r.interrupted ? ' (interrupted)' : ''}</td></tr>`
@@ -245,12 +279,19 @@ function epochTable(run: RunData): string {
 /** The HTML of one run's report (self-contained). */
 export async function renderReport(run: RunData): Promise<string> {
   const c = run.config;
-  const title = `torchmix: ${String(c.method ?? '?')} on ${String(c.dataset ?? '?')} — ${run.name}`;
+  const title = `torchmix: ${text(c.method)} on ${text(c.dataset)} — ${run.name}`;
   // The reliability diagrams sit next to the ECE curve.
-  const charts = await Promise.all([lossChartSvg(run), accuracyChartSvg(run), eceChartSvg(run), ...(run.reliability ?? []).map(reliabilitySvg), lrChartSvg(run), stepLossChartSvg(run)]);
+  const charts = await Promise.all([
+    lossChartSvg(run),
+    accuracyChartSvg(run),
+    eceChartSvg(run),
+    ...(run.reliability ?? []).map(reliabilitySvg),
+    lrChartSvg(run),
+    stepLossChartSvg(run),
+  ]);
   const parts = [
     `<h1>${escapeHtml(title)}</h1>`,
-    `<p class="muted">${run.libtorch ? `LibTorch ${escapeHtml(String(run.libtorch.version ?? '?'))}, ` : ''}model ${escapeHtml(String(c.model ?? '?'))}, device ${escapeHtml(String(c.device ?? '?'))}, seed ${escapeHtml(String(c.seed ?? '?'))}</p>`,
+    `<p class="muted">${run.libtorch ? `LibTorch ${escapeHtml(text(run.libtorch.version))}, ` : ''}model ${escapeHtml(text(c.model))}, device ${escapeHtml(text(c.device))}, seed ${escapeHtml(text(c.seed))}</p>`,
     '<h2>Summary</h2>',
     summaryTable([run]),
     '<h2>Curves</h2>',
@@ -280,11 +321,11 @@ function writeAtomic(file: string, text: string): void {
 }
 
 // ---- two runs side by side ----------------------------------------------------------------------------------
-const label = (r: RunData) => `${String(r.config.method ?? '?')} (${r.name})`;
+const label = (r: RunData) => `${text(r.config.method)} (${r.name})`;
 
 /** The HTML comparing runs (e.g. ERM next to mixup): decision boundaries side by side, overlaid curves, one table. */
 export async function renderCompare(runs: RunData[]): Promise<string> {
-  const title = `torchmix: ${runs.map((r) => String(r.config.method ?? '?')).join(' vs ')} on ${[...new Set(runs.map((r) => String(r.config.dataset ?? '?')))].join(', ')}`;
+  const title = `torchmix: ${runs.map((r) => text(r.config.method)).join(' vs ')} on ${[...new Set(runs.map((r) => text(r.config.dataset)))].join(', ')}`;
   const acc = runs.flatMap((r) => series(r.epochs, 'valAcc', label(r), 100));
   const loss = runs.flatMap((r) => series(r.epochs, 'valLoss', label(r)));
   const ece = runs.flatMap((r) => series(r.epochs, 'valEce', label(r), 100));
@@ -324,9 +365,14 @@ export interface DecisionBoundaryOptions {
  * Evaluates a model on a grid over a 2-D dataset's range (in eval mode, without gradients) and
  * draws the predicted class of every cell (opacity = softmax confidence) under the data points.
  */
-export async function decisionBoundarySvg(model: Module, dataset: Pick<Dataset, 'images' | 'labels' | 'classes'>, opts: DecisionBoundaryOptions = {}): Promise<string> {
+export async function decisionBoundarySvg(
+  model: Module,
+  dataset: Pick<Dataset, 'images' | 'labels' | 'classes'>,
+  opts: DecisionBoundaryOptions = {},
+): Promise<string> {
   const { images, labels } = dataset;
-  if (images.ndim !== 2 || images.shape[1] !== 2) throw new torch.TorchValueError(`decisionBoundarySvg: dataset must hold N×2 points, got shape [${images.shape.join(', ')}]`);
+  if (images.ndim !== 2 || images.shape[1] !== 2)
+    throw new torch.TorchValueError(`decisionBoundarySvg: dataset must hold N×2 points, got shape [${images.shape.join(', ')}]`);
   const g = opts.grid ?? 60;
   if (!Number.isInteger(g) || g < 2 || g > 400) throw new torch.TorchValueError(`decisionBoundarySvg: grid must be an integer in [2, 400], got ${String(g)}`);
   const xy = images.to({ device: 'cpu', dtype: 'float32' });

@@ -42,7 +42,9 @@ export function encodePng(width: number, height: number, channels: 1 | 3 | 4, pi
   const colorType = COLOR_TYPE[channels];
   if (colorType === undefined) throw new TorchValueError(`encodePng(): channels must be 1, 3 or 4, got ${String(channels)}`);
   if (!(pixels instanceof Uint8Array) || pixels.length !== width * height * channels)
-    throw new TorchValueError(`encodePng(): pixels must be a Uint8Array of ${width}×${height}×${channels} = ${width * height * channels} bytes, got ${pixels instanceof Uint8Array ? pixels.length : typeof pixels}`);
+    throw new TorchValueError(
+      `encodePng(): pixels must be a Uint8Array of ${width}×${height}×${channels} = ${width * height * channels} bytes, got ${pixels instanceof Uint8Array ? pixels.length : typeof pixels}`,
+    );
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);

@@ -52,7 +52,11 @@ export function binSums(probs: Tensor, labels: Tensor, nBins = 15): Tensor {
     const { values: conf, indices: pred } = probs.float().max({ dim: 1 });
     const correct = pred.eq(labels).double();
     // The bin index exactly as calibrationSums computes it (a NaN confidence goes to bin 0).
-    const b = conf.mul(nBins).ceil().sub(1).clamp({ min: 0, max: nBins - 1 });
+    const b = conf
+      .mul(nBins)
+      .ceil()
+      .sub(1)
+      .clamp({ min: 0, max: nBins - 1 });
     const bin = torch.where(b.isnan(), 0, b).long();
     const z = () => torch.zeros([nBins], { dtype: 'float64', device: probs.device });
     return torch.stack([z().scatterAdd(0, bin, torch.onesLike(correct)), z().scatterAdd(0, bin, correct), d.double()]);
@@ -60,10 +64,20 @@ export function binSums(probs: Tensor, labels: Tensor, nBins = 15): Tensor {
 }
 
 /** Bins from accumulated sums (count, correct, Σ(conf − correct) per bin). */
-export function binsFromSums(count: readonly number[], correct: readonly number[], gap: readonly number[]): { n: number; acc: number; ece: number; bins: ReliabilityBin[] } {
+export function binsFromSums(
+  count: readonly number[],
+  correct: readonly number[],
+  gap: readonly number[],
+): { n: number; acc: number; ece: number; bins: ReliabilityBin[] } {
   const B = count.length;
   const n = count.reduce((a, v) => a + v, 0);
-  const bins = count.map((c, b) => ({ lo: b / B, hi: (b + 1) / B, count: c, conf: c > 0 ? (correct[b] + gap[b]) / c : null, acc: c > 0 ? correct[b] / c : null }));
+  const bins = count.map((c, b) => ({
+    lo: b / B,
+    hi: (b + 1) / B,
+    count: c,
+    conf: c > 0 ? (correct[b] + gap[b]) / c : null,
+    acc: c > 0 ? correct[b] / c : null,
+  }));
   const m = Math.max(1, n);
   return { n, acc: correct.reduce((a, v) => a + v, 0) / m, ece: gap.reduce((a, v) => a + Math.abs(v), 0) / m, bins };
 }
@@ -80,14 +94,20 @@ export function reliabilityOf(probs: Tensor, labels: Tensor, nBins = 15): { n: n
  */
 export function reliabilityOfModel(model: Module, loader: DataLoader, opts: { model?: string; split?: string; nBins?: number } = {}): Reliability {
   const nBins = opts.nBins ?? 15;
-  if (!Number.isSafeInteger(nBins) || nBins < 1) throw new torch.TorchValueError(`reliabilityOfModel(): nBins must be a positive integer, got ${String(nBins)}`);
+  if (!Number.isSafeInteger(nBins) || nBins < 1)
+    throw new torch.TorchValueError(`reliabilityOfModel(): nBins must be a positive integer, got ${String(nBins)}`);
   const wasTraining = model.training;
   const sums = torch.tidy(() => torch.keep(torch.zeros([3, nBins], { dtype: 'float64', device: loader.device })));
   try {
     model.eval();
     torch.noGrad(() => loader.forEach((b) => void sums.add_(binSums(softmax((model.forward(b.x) as Tensor).float(), 1), b.y, nBins))));
     const s = torch.tidy(() => Array.from(sums.to('cpu').reshape([-1]).toArray() as Float64Array));
-    return { model: opts.model ?? 'final', split: opts.split ?? 'test', nBins, ...binsFromSums(s.slice(0, nBins), s.slice(nBins, 2 * nBins), s.slice(2 * nBins)) };
+    return {
+      model: opts.model ?? 'final',
+      split: opts.split ?? 'test',
+      nBins,
+      ...binsFromSums(s.slice(0, nBins), s.slice(nBins, 2 * nBins), s.slice(2 * nBins)),
+    };
   } finally {
     sums.dispose();
     model.train(wasTraining);
@@ -122,7 +142,13 @@ export function reliabilitySpec(r: Reliability, o?: { size?: number }): object {
   const y = { type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1.08], nice: false }, axis: { values: [0, 0.2, 0.4, 0.6, 0.8, 1] } };
   return {
     $schema: SCHEMA,
-    title: { text: `Reliability: ${modelLabel(r.model)} (${r.split})`, subtitle: [`ECE ${(100 * r.ece).toFixed(2)}% · accuracy ${(100 * r.acc).toFixed(2)}% · ${r.n} samples`, `${r.nBins} bins · bars: accuracy · red: mean confidence`] },
+    title: {
+      text: `Reliability: ${modelLabel(r.model)} (${r.split})`,
+      subtitle: [
+        `ECE ${(100 * r.ece).toFixed(2)}% · accuracy ${(100 * r.acc).toFixed(2)}% · ${r.n} samples`,
+        `${r.nBins} bins · bars: accuracy · red: mean confidence`,
+      ],
+    },
     width: size,
     height: size,
     layer: [
@@ -135,7 +161,13 @@ export function reliabilitySpec(r: Reliability, o?: { size?: number }): object {
         name: 'reliability_accuracy',
         data: { values: rows },
         mark: { type: 'rect', color: '#4c78a8', stroke: 'white', strokeWidth: 0.5 },
-        encoding: { x, x2: { field: 'hi' }, y: { ...y, field: 'acc' }, y2: { datum: 0 }, tooltip: [{ field: 'count' }, { field: 'acc', format: '.3f' }, { field: 'conf', format: '.3f' }] },
+        encoding: {
+          x,
+          x2: { field: 'hi' },
+          y: { ...y, field: 'acc' },
+          y2: { datum: 0 },
+          tooltip: [{ field: 'count' }, { field: 'acc', format: '.3f' }, { field: 'conf', format: '.3f' }],
+        },
       },
       {
         name: 'reliability_gap',

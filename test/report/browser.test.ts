@@ -50,8 +50,34 @@ describe.skipIf(!bin)('report.html in headless Chromium, offline', () => {
   let moons: string, gray: string, colour: string;
   beforeAll(async () => {
     moons = await train('moons-mixup', ['--dataset', 'moons', '--method', 'mixup', '--epochs', '2']);
-    gray = await train('mnist-mixup', ['--dataset', 'mnist', '--data-dir', writeSyntheticMnist(path.join(root, 'mnist')), '--method', 'mixup', '--epochs', '1', '--batch-size', '32', '--ema', '0.9']);
-    colour = await train('cifar-cutmix', ['--dataset', 'cifar10', '--data-dir', writeSyntheticCifar10(path.join(root, 'cifar')), '--model', 'small-cnn', '--method', 'cutmix', '--epochs', '1', '--batch-size', '32']);
+    gray = await train('mnist-mixup', [
+      '--dataset',
+      'mnist',
+      '--data-dir',
+      writeSyntheticMnist(path.join(root, 'mnist')),
+      '--method',
+      'mixup',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '32',
+      '--ema',
+      '0.9',
+    ]);
+    colour = await train('cifar-cutmix', [
+      '--dataset',
+      'cifar10',
+      '--data-dir',
+      writeSyntheticCifar10(path.join(root, 'cifar')),
+      '--model',
+      'small-cnn',
+      '--method',
+      'cutmix',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '32',
+    ]);
     chromium = await Chromium.launch(bin!);
   }, 180_000);
   afterAll(async () => {
@@ -67,7 +93,9 @@ describe.skipIf(!bin)('report.html in headless Chromium, offline', () => {
     const marks = await v.evaluate<number[]>(`['originals', 'mixed'].map((n) => document.querySelectorAll('.mixed-batch .' + n + '_marks path').length)`);
     expect(marks).toEqual([mb.batchSize, mb.batchSize]);
     const [rel] = json<{ diagrams: Reliability[] }>(moons, 'reliability.json').diagrams;
-    expect(await v.evaluate(RELIABILITY)).toEqual([{ title: 'Reliability: final model (test)', bars: nonEmpty(rel).length, counts: nonEmpty(rel).map((b) => b.count) }]);
+    expect(await v.evaluate(RELIABILITY)).toEqual([
+      { title: 'Reliability: final model (test)', bars: nonEmpty(rel).length, counts: nonEmpty(rel).map((b) => b.count) },
+    ]);
   });
 
   it('grayscale images + mixup + EMA: 16 decoded 28×28 pictures with their soft labels, diagrams of the final and EMA models', async () => {
@@ -81,7 +109,13 @@ describe.skipIf(!bin)('report.html in headless Chromium, offline', () => {
     expect(captions[0]).toContain(`λ ${mb.tiles![0].lam.toFixed(3)}`);
     const rels = json<{ diagrams: Reliability[] }>(gray, 'reliability.json').diagrams;
     expect(rels.map((r) => r.model)).toEqual(['final', 'ema']);
-    expect(await v.evaluate(RELIABILITY)).toEqual(rels.map((r) => ({ title: `Reliability: ${r.model === 'final' ? 'final model' : 'EMA model'} (test)`, bars: nonEmpty(r).length, counts: nonEmpty(r).map((b) => b.count) })));
+    expect(await v.evaluate(RELIABILITY)).toEqual(
+      rels.map((r) => ({
+        title: `Reliability: ${r.model === 'final' ? 'final model' : 'EMA model'} (test)`,
+        bars: nonEmpty(r).length,
+        counts: nonEmpty(r).map((b) => b.count),
+      })),
+    );
   });
 
   it('colour images + CutMix: 32×32 RGB pictures, each box drawn where mixed-batch.json puts it', async () => {

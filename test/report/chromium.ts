@@ -22,7 +22,14 @@ export function findChromium(): string | undefined {
   return undefined;
 }
 
-type Msg = { id?: number; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown>; error?: { message: string }; sessionId?: string };
+type Msg = {
+  id?: number;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  error?: { message: string };
+  sessionId?: string;
+};
 
 export interface PageVisit {
   /** Every URL the page requested (Network.requestWillBeSent), in order. */
@@ -48,11 +55,24 @@ export class Chromium {
   private constructor(bin: string) {
     this.profile = fs.mkdtempSync(path.join(os.tmpdir(), 'torchmix-chromium-'));
     const args = [
-      '--headless=new', '--disable-gpu', '--no-sandbox', '--remote-debugging-pipe', `--user-data-dir=${this.profile}`,
+      '--headless=new',
+      '--disable-gpu',
+      '--no-sandbox',
+      '--remote-debugging-pipe',
+      `--user-data-dir=${this.profile}`,
       // No network even if the interception below missed something: every proxied request goes to a closed port.
-      '--proxy-server=127.0.0.1:9', '--proxy-bypass-list=<-loopback>',
-      '--no-first-run', '--no-default-browser-check', '--disable-extensions', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--disable-default-apps', '--mute-audio', '--hide-scrollbars', 'about:blank',
+      '--proxy-server=127.0.0.1:9',
+      '--proxy-bypass-list=<-loopback>',
+      '--no-first-run',
+      '--no-default-browser-check',
+      '--disable-extensions',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-default-apps',
+      '--mute-audio',
+      '--hide-scrollbars',
+      'about:blank',
     ];
     this.proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
     this.input = this.proc.stdio[3] as Writable;
@@ -101,17 +121,26 @@ export class Chromium {
       blocked: [],
       errors: [],
       evaluate: async <T>(expression: string) => {
-        const r = (await this.send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true }, sessionId)) as { result: { value: T }; exceptionDetails?: { text: string; exception?: { description?: string } } };
+        const r = (await this.send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true }, sessionId)) as {
+          result: { value: T };
+          exceptionDetails?: { text: string; exception?: { description?: string } };
+        };
         if (r.exceptionDetails) throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
         return r.result.value;
       },
       screenshot: async (width = 1200, until?: string) => {
         await this.send('Emulation.setDeviceMetricsOverride', { width, height: 900, deviceScaleFactor: 1, mobile: false }, sessionId);
         const h = await visit.evaluate<number>(
-          until ? `Math.ceil(document.querySelector(${JSON.stringify(until)}).getBoundingClientRect().bottom + window.scrollY + 16)` : 'document.documentElement.scrollHeight',
+          until
+            ? `Math.ceil(document.querySelector(${JSON.stringify(until)}).getBoundingClientRect().bottom + window.scrollY + 16)`
+            : 'document.documentElement.scrollHeight',
         );
         await this.send('Emulation.setDeviceMetricsOverride', { width, height: h, deviceScaleFactor: 1, mobile: false }, sessionId);
-        const r = (await this.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true, clip: { x: 0, y: 0, width, height: h, scale: 1 } }, sessionId)) as { data: string };
+        const r = (await this.send(
+          'Page.captureScreenshot',
+          { format: 'png', captureBeyondViewport: true, clip: { x: 0, y: 0, width, height: h, scale: 1 } },
+          sessionId,
+        )) as { data: string };
         return Buffer.from(r.data, 'base64');
       },
     };
@@ -135,7 +164,9 @@ export class Chromium {
         }
         case 'Runtime.consoleAPICalled':
           if (p.type === 'error' || p.type === 'warning' || p.type === 'assert')
-            visit.errors.push(`console.${String(p.type)}: ${(p.args as { value?: unknown; description?: string }[]).map((a) => String(a.value ?? a.description)).join(' ')}`);
+            visit.errors.push(
+              `console.${String(p.type)}: ${(p.args as { value?: unknown; description?: string }[]).map((a) => (a.value === undefined ? String(a.description) : JSON.stringify(a.value))).join(' ')}`,
+            );
           break;
         case 'Runtime.exceptionThrown':
           visit.errors.push(`exception: ${JSON.stringify(p.exceptionDetails)}`);

@@ -24,7 +24,7 @@ type Tensor = torch.Tensor;
 function decodePng(png: Buffer) {
   expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   const chunks: { type: string; body: Buffer }[] = [];
-  for (let o = 8; o < png.length; ) {
+  for (let o = 8; o < png.length;) {
     const len = png.readUInt32BE(o);
     const type = png.toString('ascii', o + 4, o + 8);
     const body = png.subarray(o + 8, o + 8 + len);
@@ -75,7 +75,12 @@ describe('reliability bins', () => {
     const r = reliabilityOf(probs, labels);
     expect(r.bins).toHaveLength(15);
     const used = r.bins.map((b, i) => [i, b] as const).filter(([, b]) => b.count > 0);
-    expect(used.map(([i, b]) => [i, b.count])).toEqual([[5, 1], [7, 2], [13, 1], [14, 2]]);
+    expect(used.map(([i, b]) => [i, b.count])).toEqual([
+      [5, 1],
+      [7, 2],
+      [13, 1],
+      [14, 2],
+    ]);
     const want: Record<number, [number, number]> = { 5: [0.34, 0], 7: [0.51, 0.5], 13: [0.9, 0], 14: [0.975, 1] };
     for (const [i, b] of used) {
       expect(b.conf).toBeCloseTo(want[i][0], 6);
@@ -111,7 +116,11 @@ describe('reliability bins', () => {
 function constantImages(n: number, h: number, w: number, normalize?: { mean: number; std: number }) {
   const px = new Uint8Array(n * h * w);
   for (let i = 0; i < n; i++) px.fill(40 * i + 20, i * h * w, (i + 1) * h * w);
-  const ds = { images: torch.tensor(px, { shape: [n, 1, h, w] }), labels: torch.tensor(BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 3))), classes: ['zero', 'one', 'two'] };
+  const ds = {
+    images: torch.tensor(px, { shape: [n, 1, h, w] }),
+    labels: torch.tensor(BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 3))),
+    classes: ['zero', 'one', 'two'],
+  };
   return { ds, loader: new data.DataLoader(ds, { batchSize: n, ...(normalize ? { normalize } : {}) }) };
 }
 const valueAt = (png: ReturnType<typeof pngOf>, y: number, x: number) => png.pixels[y * png.width + x];
@@ -162,11 +171,26 @@ describe('drawMixedBatch: images', () => {
   it('mixup: the de-normalised pictures are λ·x + (1−λ)·x[partner]; soft labels name the two classes', async () => {
     const { loader } = constantImages(4, 4, 4, { mean: 0.5, std: 0.25 });
     const method = mixup.input({ alpha: 1, sample: { lam: 0.75, partner: [1, 0, 3, 2] } });
-    const mb = drawMixedBatch({ method, model: nn.models.mlp([16, 3]), loader, numClasses: 3, classes: ['zero', 'one', 'two'], normalize: { mean: 0.5, std: 0.25 } });
+    const mb = drawMixedBatch({
+      method,
+      model: nn.models.mlp([16, 3]),
+      loader,
+      numClasses: 3,
+      classes: ['zero', 'one', 'two'],
+      normalize: { mean: 0.5, std: 0.25 },
+    });
     // normalised x = (v/255 − 0.5)/0.25, undone before the PNG: the mixed values themselves
-    expect(mb.tiles!.map((t) => valueAt(pngOf(t.png!), 0, 0))).toEqual([0, 1, 2, 3].map((i) => Math.round(0.75 * (40 * i + 20) + 0.25 * (40 * [1, 0, 3, 2][i] + 20))));
-    expect(mb.tiles![0].soft).toEqual([{ cls: 'zero', w: 0.75 }, { cls: 'one', w: 0.25 }]);
-    expect(mb.tiles![3].soft).toEqual([{ cls: 'zero', w: 0.75 }, { cls: 'two', w: 0.25 }]); // sample 3 is class 0, its partner 2 class 2
+    expect(mb.tiles!.map((t) => valueAt(pngOf(t.png!), 0, 0))).toEqual(
+      [0, 1, 2, 3].map((i) => Math.round(0.75 * (40 * i + 20) + 0.25 * (40 * [1, 0, 3, 2][i] + 20))),
+    );
+    expect(mb.tiles![0].soft).toEqual([
+      { cls: 'zero', w: 0.75 },
+      { cls: 'one', w: 0.25 },
+    ]);
+    expect(mb.tiles![3].soft).toEqual([
+      { cls: 'zero', w: 0.75 },
+      { cls: 'two', w: 0.25 },
+    ]); // sample 3 is class 0, its partner 2 class 2
     const html = await mixedBatchHtml(mb);
     expect(html).toContain('<span class="w">0.75</span> zero<br><span class="w">0.25</span> one');
     expect(html).not.toContain('cutmix-box');
@@ -200,15 +224,26 @@ describe('drawMixedBatch: manifold mixup and methods without apply()', () => {
     const { loader } = constantImages(4, 4, 4);
     const model = new BNNet();
     model.train();
-    const before = Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, Array.from((v as Tensor).toArray() as Float32Array)]));
-    const mb = drawMixedBatch({ method: mixup.manifold({ alpha: 2, layers: [1], sample: { lam: 0.6, partner: [3, 2, 1, 0] } }), model, loader, numClasses: 3, classes: ['zero', 'one', 'two'] });
+    const before = Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, Array.from(v.toArray() as Float32Array)]));
+    const mb = drawMixedBatch({
+      method: mixup.manifold({ alpha: 2, layers: [1], sample: { lam: 0.6, partner: [3, 2, 1, 0] } }),
+      model,
+      loader,
+      numClasses: 3,
+      classes: ['zero', 'one', 'two'],
+    });
     expect(mb.stage).toEqual({ index: 1, name: 'hidden1' });
     expect(mb.tiles!.map((t) => valueAt(pngOf(t.png!), 1, 1))).toEqual([20, 60, 100, 140]); // the inputs, unmixed
     expect(mb.tiles!.map((t) => t.lam)).toEqual([0.6, 0.6, 0.6, 0.6].map((v) => Math.fround(v)));
     expect(model.training).toBe(true);
-    for (const [k, v] of Object.entries(model.stateDict())) expect(Array.from((v as Tensor).toArray() as Float32Array), k).toEqual(before[k]);
+    for (const [k, v] of Object.entries(model.stateDict())) expect(Array.from(v.toArray() as Float32Array), k).toEqual(before[k]);
     expect(await mixedBatchHtml(mb)).toContain('mixed at stage 1 <b>hidden1</b>');
-    const at0 = drawMixedBatch({ method: mixup.manifold({ alpha: 2, layers: [0], sample: { lam: 0.5, partner: [1, 0, 3, 2] } }), model, loader, numClasses: 3 });
+    const at0 = drawMixedBatch({
+      method: mixup.manifold({ alpha: 2, layers: [0], sample: { lam: 0.5, partner: [1, 0, 3, 2] } }),
+      model,
+      loader,
+      numClasses: 3,
+    });
     expect(at0.stage).toEqual({ index: 0, name: 'input' });
     expect(at0.tiles!.map((t) => valueAt(pngOf(t.png!), 0, 0))).toEqual([40, 40, 120, 120]); // mixed, as the model saw them
     loader.dispose();
@@ -222,7 +257,12 @@ describe('drawMixedBatch: manifold mixup and methods without apply()', () => {
     // ERM: drawn, and said to be unmixed
     const erm = drawMixedBatch({ method: mixup.none(), model: nn.models.mlp([16, 3]), loader, numClasses: 3 });
     expect(erm).toMatchObject({ kind: 'images', mixed: false });
-    expect(erm.tiles!.map((t) => [t.partner, t.lam, t.soft.length])).toEqual([[0, 1, 1], [1, 1, 1], [2, 1, 1], [3, 1, 1]]);
+    expect(erm.tiles!.map((t) => [t.partner, t.lam, t.soft.length])).toEqual([
+      [0, 1, 1],
+      [1, 1, 1],
+      [2, 1, 1],
+      [3, 1, 1],
+    ]);
     expect(await mixedBatchHtml(erm)).toContain('none (ERM) does not mix');
     loader.dispose();
   });
@@ -233,7 +273,14 @@ describe('drawMixedBatch: 2-D toy sets', () => {
     const ds = data.load('moons', { n: 8, noise: 0.1, seed: 3 });
     const loader = new data.DataLoader(ds, { batchSize: 8 });
     const partner = [7, 6, 5, 4, 3, 2, 1, 0];
-    const mb = drawMixedBatch({ method: mixup.input({ alpha: 1, sample: { lam: 0.7, partner } }), model: nn.models.mlp([2, 2]), loader, numClasses: 2, classes: ds.classes, n: 4 });
+    const mb = drawMixedBatch({
+      method: mixup.input({ alpha: 1, sample: { lam: 0.7, partner } }),
+      model: nn.models.mlp([2, 2]),
+      loader,
+      numClasses: 2,
+      classes: ds.classes,
+      n: 4,
+    });
     expect(mb.kind).toBe('points');
     const { original, mixed } = mb.points!;
     expect(original).toHaveLength(8);
@@ -248,7 +295,20 @@ describe('drawMixedBatch: 2-D toy sets', () => {
       expect(p.w![1]).toBeCloseTo(w[1], 4);
     });
     // #4c78a8 and #f58518 weighted 0.7 / 0.3
-    expect(blendColor([0.7, 0.3])).toBe('#' + [[0x4c, 0xf5], [0x78, 0x85], [0xa8, 0x18]].map(([a, b]) => Math.round(0.7 * a + 0.3 * b).toString(16).padStart(2, '0')).join(''));
+    expect(blendColor([0.7, 0.3])).toBe(
+      '#' +
+        [
+          [0x4c, 0xf5],
+          [0x78, 0x85],
+          [0xa8, 0x18],
+        ]
+          .map(([a, b]) =>
+            Math.round(0.7 * a + 0.3 * b)
+              .toString(16)
+              .padStart(2, '0'),
+          )
+          .join(''),
+    );
     const html = await mixedBatchHtml(mb);
     const svg = html.match(/<svg[\s\S]*<\/svg>/)![0];
     const group = (name: string) => new RegExp(`<g class="mark-symbol role-mark ${name}_marks"[^>]*>([\\s\\S]*?)</g>`).exec(svg)![1];
@@ -269,7 +329,7 @@ describe('drawing the picture leaves the run alone', () => {
       const ref = Array.from(torch.rand([8]).toArray() as Float32Array);
       torch.manualSeed(11);
       loader.setEpoch(2);
-      drawMixedBatch({ method, model: model as unknown as nn.Module, loader, numClasses: 3 });
+      drawMixedBatch({ method, model, loader, numClasses: 3 });
       expect(loader.epoch).toBe(2);
       expect(Array.from(torch.rand([8]).toArray() as Float32Array), method.name).toEqual(ref);
     }
@@ -284,15 +344,30 @@ describe('drawing the picture leaves the run alone', () => {
       const model = nn.models.mlp([2, 32, 32, 2], { dropout: 0.2 });
       const m = method();
       const drawn: MixedBatch[] = [];
-      const plugins = picture ? [{ name: 'picture', epochEnd: () => void drawn.push(drawMixedBatch({ method: m, model, loader: train, numClasses: 2, classes: ds.classes })) }] : [];
-      const trainer = new Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }), method: m, train, val, numClasses: 2, epochs: 3, progress: 'none', plugins });
+      const plugins = picture
+        ? [{ name: 'picture', epochEnd: () => void drawn.push(drawMixedBatch({ method: m, model, loader: train, numClasses: 2, classes: ds.classes })) }]
+        : [];
+      const trainer = new Trainer({
+        model,
+        optimizer: new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }),
+        method: m,
+        train,
+        val,
+        numClasses: 2,
+        epochs: 3,
+        progress: 'none',
+        plugins,
+      });
       const h = await trainer.fit();
       const weights = model.parameters().map((p) => Array.from(p.toArray() as Float32Array));
       train.dispose();
       val.dispose();
       return { epochs: h.epochs.map((e) => [e.trainLoss, e.valLoss, e.valAcc, e.valEce]), weights, drawn };
     };
-    for (const method of [() => mixup.input({ alpha: 1 }), () => mixup.manifold({ alpha: 2, layers: [0, 1, 2] }) as unknown as ReturnType<typeof mixup.input>]) {
+    for (const method of [
+      () => mixup.input({ alpha: 1 }),
+      () => mixup.manifold({ alpha: 2, layers: [0, 1, 2] }) as unknown as ReturnType<typeof mixup.input>,
+    ]) {
       const a = await run(false, method);
       const b = await run(true, method);
       expect(b.drawn).toHaveLength(3);
@@ -306,7 +381,23 @@ describe('drawing the picture leaves the run alone', () => {
 describe('report.html and `torchmix train`', () => {
   it('a moons run writes reliability.json and mixed-batch.json; `torchmix report` re-renders both from the files', async () => {
     const out = path.join(tmp('pictures'), 'moons');
-    const r = await cli(['train', '--dataset', 'moons', '--method', 'mixup', '--epochs', '2', '--threads', '1', '--ema', '0.9', '--progress', 'none', '--out', out]);
+    const r = await cli([
+      'train',
+      '--dataset',
+      'moons',
+      '--method',
+      'mixup',
+      '--epochs',
+      '2',
+      '--threads',
+      '1',
+      '--ema',
+      '0.9',
+      '--progress',
+      'none',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.err).toBe(0);
     const rel = JSON.parse(fs.readFileSync(path.join(out, RELIABILITY_FILE), 'utf8')) as { diagrams: { model: string; ece: number; n: number }[] };
     expect(rel.diagrams.map((d) => d.model)).toEqual(['final', 'ema']);
@@ -331,7 +422,10 @@ describe('report.html and `torchmix train`', () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'torchmix-pictures-')), 'run');
     fs.cpSync(path.resolve('test/fixtures/report/moons-mixup'), dir, { recursive: true });
     const { loader } = constantImages(6, 8, 8);
-    writeMixedBatch(dir, drawMixedBatch({ method: mixup.cutmix({ alpha: 1, sample: { box: [1, 4, 2, 6] } }), model: nn.models.mlp([64, 3]), loader, numClasses: 3, n: 5 }));
+    writeMixedBatch(
+      dir,
+      drawMixedBatch({ method: mixup.cutmix({ alpha: 1, sample: { box: [1, 4, 2, 6] } }), model: nn.models.mlp([64, 3]), loader, numClasses: 3, n: 5 }),
+    );
     const probs = torch.tensor(new Float32Array([0.9, 0.1, 0.3, 0.7, 0.6, 0.4]), { shape: [3, 2] });
     writeReliability(dir, [{ model: 'final', split: 'test', nBins: 15, ...reliabilityOf(probs, torch.tensor(new BigInt64Array([0n, 1n, 1n]))) }]);
     const html = fs.readFileSync(await writeReport(dir), 'utf8');
@@ -340,7 +434,9 @@ describe('report.html and `torchmix train`', () => {
     const rel = html.match(/<svg[^>]*>(?:(?!<\/svg>)[\s\S])*Reliability: final model \(test\)[\s\S]*?<\/svg>/)![0];
     // three non-empty bins (.6, .7, .9): three accuracy bars and three counts
     expect((/<g class="mark-rect role-mark reliability_accuracy_marks"[^>]*>([\s\S]*?)<\/g>/.exec(rel)![1].match(/<path/g) ?? []).length).toBe(3);
-    expect([.../<g class="mark-text role-mark reliability_count_marks"[^>]*>([\s\S]*?)<\/g>/.exec(rel)![1].matchAll(/>(\d+)<\/text>/g)].map((m) => m[1])).toEqual(['1', '1', '1']);
+    expect(
+      [.../<g class="mark-text role-mark reliability_count_marks"[^>]*>([\s\S]*?)<\/g>/.exec(rel)![1].matchAll(/>(\d+)<\/text>/g)].map((m) => m[1]),
+    ).toEqual(['1', '1', '1']);
     loader.dispose();
   });
 });

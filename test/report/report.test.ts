@@ -43,7 +43,13 @@ describe('writeReport', () => {
     expect(html).not.toMatch(/<script|<link |src="http|href="http/i);
     const svgs = svgsOf(html);
     const byTitle = Object.fromEntries(svgs.map((s) => [chartTitle(s), s]));
-    expect(Object.keys(byTitle)).toEqual(['Loss per epoch', 'Accuracy per epoch', 'Expected calibration error per epoch', 'Learning rate', 'Training loss per logged step']);
+    expect(Object.keys(byTitle)).toEqual([
+      'Loss per epoch',
+      'Accuracy per epoch',
+      'Expected calibration error per epoch',
+      'Learning rate',
+      'Training loss per logged step',
+    ]);
     // loss: two series (train, test) of 4 epochs: one line (in its own group) per series, 8 points
     const loss = byTitle['Loss per epoch'];
     expect(marks(loss, 'line')).toEqual([1, 1]);
@@ -155,6 +161,8 @@ describe('decisionBoundarySvg', () => {
   });
   it('rejects data that is not N×2', async () => {
     const model = nn.models.mlp([3, 2]);
-    await expect(decisionBoundarySvg(model, { images: torch.zeros([4, 3]), labels: torch.zeros([4], { dtype: 'int64' }), classes: [] })).rejects.toThrow(/N×2 points/);
+    await expect(decisionBoundarySvg(model, { images: torch.zeros([4, 3]), labels: torch.zeros([4], { dtype: 'int64' }), classes: [] })).rejects.toThrow(
+      /N×2 points/,
+    );
   });
 });

@@ -45,7 +45,10 @@ function image(c: number, channels: number, side: number, r: () => number): Uint
 export function writeSyntheticMnist(dir: string, n = 384, nTest = 200): string {
   fs.mkdirSync(dir, { recursive: true });
   const r = rng(1);
-  for (const [split, count] of [['train', n], ['t10k', nTest]] as const) {
+  for (const [split, count] of [
+    ['train', n],
+    ['t10k', nTest],
+  ] as const) {
     const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
     const pixels = new Uint8Array(count * 784);
     labels.forEach((c, i) => pixels.set(image(c, 1, 28, r), i * 784));
