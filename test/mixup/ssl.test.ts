@@ -70,4 +70,32 @@ describe('semi-supervised helpers', () => {
     expect(m.epochStats()).toBeUndefined();
     expect(() => m.loadStateDict!({ sums: [1] })).toThrow(/mixup.ict.loadStateDict: expected \{ sums: 4 numbers \}/);
   });
+
+  it.skipIf(!torch.cuda.isAvailable())('CUDA: a MixMatch and an ICT step on the device equal the CPU step in float64 (skipped without CUDA)', () => {
+    // α = 0: λ = 1, so the step does not depend on the (device-specific) random streams.
+    for (const name of ['mixmatch', 'ict'] as const) {
+      const run = (device: 'cpu' | 'cuda') => {
+        torch.manualSeed(0);
+        const model = new nn.models.WideResNet({ depth: 10, width: 1, inChannels: 3, numClasses: 4, dtype: 'float64' }).to(device);
+        const x = torch.randn([6, 3, 8, 8], { dtype: 'float64' }).to(device);
+        const y = torch.randint(0, 4, [6]).to(device);
+        const us = [torch.randn([6, 3, 8, 8], { dtype: 'float64' }).to(device), torch.randn([6, 3, 8, 8], { dtype: 'float64' }).to(device)];
+        const m = name === 'mixmatch' ? mixup.mixmatch({ alpha: 0, rampupSteps: 10 }) : mixup.ict({ alpha: 0, alphaU: 0 });
+        const ev = m.attach(model);
+        model.train();
+        const ctx = { model, batches: { train: { x, y, index: y }, unlabeled: { x: us[0], y, index: y, views: us } }, numClasses: 4, epoch: 0, totalEpochs: 4, iteration: 5, batchesPerEpoch: 10 };
+        const r = m.trainStep(ctx);
+        expect(r.loss.device).toMatch(device === 'cuda' ? /^cuda/ : /^cpu/);
+        r.loss.backward();
+        m.afterOptimizerStep!(ctx);
+        const g = model.parameters().map((p) => p.grad?.to('cpu') ?? torch.zeros([1], { dtype: 'float64' }));
+        return { loss: r.loss.item() as number, stats: m.stateDict!() as { sums: number[] }, g, ev: Object.values(torch.tidy(() => ev.stateDict())).map((t) => t.to('cpu')) };
+      };
+      const c = run('cpu'), d = run('cuda');
+      expect(Math.abs(d.loss - c.loss) / Math.abs(c.loss), `${name} loss`).toBeLessThan(1e-10);
+      d.stats.sums.forEach((v, i) => expect(Math.abs(v - c.stats.sums[i]), `${name} stats ${i}`).toBeLessThan(1e-10 * Math.max(1, Math.abs(c.stats.sums[i]))));
+      c.g.forEach((t, i) => expect(rows(d.g[i].sub(t).abs().max())[0], `${name} gradient ${i}`).toBeLessThan(1e-9 * Math.max(1e-12, rows(t.abs().max())[0]) + 1e-14));
+      c.ev.forEach((t, i) => expect(Number(d.ev[i].double().sub(t.double()).abs().max().item()), `${name} ${name === 'ict' ? 'teacher' : 'EMA'} ${i}`).toBeLessThan(1e-9));
+    }
+  });
 });
