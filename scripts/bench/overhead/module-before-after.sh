@@ -5,10 +5,11 @@
 #   bash scripts/bench/overhead/module-before-after.sh --before <rev> [--libtorch pip|debian]
 #        [--rounds N] [--steps N] [--warmup-steps N] [--threads N]
 #
-# Each round runs `overhead.ts --model module` and `--model plain` (the control: no module) once on
-# each side, one process each; the side that goes first alternates between rounds. The before side
-# is `git archive <rev> lib` in build-bench/before-<rev>/ with today's overhead.ts (which builds its
-# module with registerModule, so it runs on both). Prints the median step time per side and model.
+# Each round runs `overhead.ts --model module` and `--model plain` (the control: no module), and
+# module-reads.ts (in-process: ns per child→parameter read, µs per tiny forward), once on each side,
+# one process each; the side that goes first alternates between rounds. The before side is
+# `git archive <rev> lib` in build-bench/before-<rev>/ with today's overhead.ts and module-reads.ts
+# (both build their module with registerModule, so they run on both). Prints the medians.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,21 +40,22 @@ rev="$(git rev-parse --short "$before")"
 old="build-bench/before-$rev"
 rm -rf "$old" && mkdir -p "$old/scripts/bench/overhead"
 git archive "$rev" lib package.json | tar -x -C "$old"
-cp "$here/overhead.ts" "$old/scripts/bench/overhead/"
+cp "$here/overhead.ts" "$here/module-reads.ts" "$old/scripts/bench/overhead/"
 ln -s "$root/node_modules" "$old/node_modules"
 
 tsx="$root/node_modules/.bin/tsx"
 out="build-bench/module-before-after-$libtorch.jsonl"
 : >"$out"
 common=(--threads "$threads" --add-iters 1000 --steps "$steps" --warmup-steps "$warmup_steps" --beta once)
-run() { # side dir model
+run() { # side dir model|reads
   local line
-  line="$(cd "$2" && TORCHMIX_ADDON="$addon" "$tsx" scripts/bench/overhead/overhead.ts "${common[@]}" --model "$3")"
-  echo "{\"side\":\"$1\",${line#\{}" | tee -a "$out"
+  if [[ "$3" == reads ]]; then line="$(cd "$2" && TORCHMIX_ADDON="$addon" "$tsx" scripts/bench/overhead/module-reads.ts)"
+  else line="$(cd "$2" && TORCHMIX_ADDON="$addon" "$tsx" scripts/bench/overhead/overhead.ts "${common[@]}" --model "$3")"; fi
+  echo "{\"side\":\"$1\",\"model\":\"$3\",${line#\{}" | tee -a "$out"
 }
 for ((r = 1; r <= rounds; r++)); do
   echo "round $r/$rounds" >&2
-  for model in module plain; do
+  for model in module plain reads; do
     if ((r % 2)); then run before "$old" "$model"; run after "$root" "$model"
     else run after "$root" "$model"; run before "$old" "$model"; fi
   done
@@ -63,11 +65,19 @@ echo
 python3 - "$out" "$rev" <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print(f"median over {len(rows) // 4} rounds, ms per step (before = {sys.argv[2]}, after = working tree); LibTorch {rows[0]['libtorch']}")
-print('| model | before | after | after − before | final loss (before / after) |')
-print('|---|---:|---:|---:|---|')
+n = len(rows) // 6
+print(f"median (min–max) over {n} rounds (before = {sys.argv[2]}, after = working tree); LibTorch {rows[0]['libtorch']}")
+print('| measure | before | after | after − before |')
+print('|---|---:|---:|---:|')
+def cell(v):
+    return f"{statistics.median(v):.4f} ({min(v):.3f}–{max(v):.3f})"
+for model, key, what in (('module', 'step_ms', 'mixup step, nn.Module MLP, wall (ms)'), ('plain', 'step_ms', 'mixup step, plain tensors, wall (ms; control)'),
+                         ('module', 'step_cpu_ms', 'mixup step, nn.Module MLP, CPU time (ms)'), ('plain', 'step_cpu_ms', 'mixup step, plain tensors, CPU time (ms; control)'),
+                         ('reads', 'read_ns', 'child→parameter read `net.fc1.weight`, CPU time (ns)'), ('reads', 'forward_us', 'tiny forward, 1×2 input, noGrad, CPU time (µs)')):
+    v = {s: [r[key] for r in rows if r['side'] == s and r['model'] == model] for s in ('before', 'after')}
+    d = statistics.median(v['after']) - statistics.median(v['before'])
+    print(f"| {what} | {cell(v['before'])} | {cell(v['after'])} | {d:+.4f} |")
 for model in ('module', 'plain'):
-    med = {s: statistics.median(r['step_ms'] for r in rows if r['side'] == s and r['model'] == model) for s in ('before', 'after')}
     loss = {s: next(r['final_loss'] for r in rows if r['side'] == s and r['model'] == model) for s in ('before', 'after')}
-    print(f"| {model} | {med['before']:.4f} | {med['after']:.4f} | {med['after'] - med['before']:+.4f} | {loss['before']} / {loss['after']} |")
+    print(f"final loss, {model}: before {loss['before']}, after {loss['after']}")
 EOF

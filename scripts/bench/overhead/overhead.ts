@@ -9,6 +9,7 @@
 // inside every step; --beta once: before the loop. Extra fields, for profiling only:
 //   add_dispose_us  `a.add(b).dispose()` at top level (no scope: the result is GC-tracked, then freed)
 //   add_native_us   the raw addon calls N.add(idA, idB) + N.free(id), no Tensor wrapper, no scope
+//   step_cpu_ms     the step's process CPU time (user + system) instead of wall time
 // --model plain (default): the MLP is six plain tensors; --model module: the same weights inside an
 // nn.Module of three nn.Linear (what a user writes), forward through model.forward (the cost of
 // module property reads; docs/BENCHMARKS.md, "Modules by assignment: cost per step").
@@ -141,8 +142,11 @@ const step = (): void => torch.tidy(stepBody);
 
 for (let i = 0; i < args.warmupSteps; i++) step();
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 for (let i = 0; i < args.steps; i++) step();
 const stepMs = (performance.now() - t0) / args.steps;
+const c1 = process.cpuUsage(c0);
+const stepCpuMs = (c1.user + c1.system) / 1e3 / args.steps; // CPU time: less sensitive to a shared machine
 
 const finalLoss = torch.tidy(() =>
   torch.noGrad(() => {
@@ -159,6 +163,7 @@ console.log(
     threads: torch.getNumThreads(),
     add_us: r4(addUs),
     step_ms: r4(stepMs),
+    step_cpu_ms: r4(stepCpuMs),
     beta: args.beta,
     model: args.model,
     add_dispose_us: r4(addDisposeUs),
