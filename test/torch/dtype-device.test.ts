@@ -5,6 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { torch, nn } from '../../lib/index.js';
 import type { DType, Tensor, TypedArray } from '../../lib/torch/index.js';
 import { settledLiveTensors } from '../helpers/gc.js';
+import { numbers } from '../helpers/numbers.js';
 
 const ALL: DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'uint8', 'bool'];
 const FLOATS: DType[] = ['float32', 'float64', 'float16', 'bfloat16'];
@@ -139,12 +140,12 @@ describe('typed arrays in', () => {
   it('a typed array view with an offset copies only its window', () => {
     const buf = new Float64Array([9, 9, 1, 2, 3, 9]);
     const view = new Float64Array(buf.buffer, 2 * 8, 3);
-    expect(Array.from(torch.tensor(view).toArray())).toEqual([1, 2, 3]);
+    expect(numbers(torch.tensor(view))).toEqual([1, 2, 3]);
   });
   it('typed arrays with { dtype } convert: Uint8Array → bool, Float32Array → float16/bfloat16, Int32Array → float64', () => {
     expect(torch.tensor(new Uint8Array([0, 1, 7]), { dtype: 'bool' }).tolist()).toEqual([false, true, true]);
-    expect(Array.from(torch.tensor(new Float32Array([0.1]), { dtype: 'float16' }).toArray())).toEqual([0.0999755859375]);
-    expect(Array.from(torch.tensor(new Float32Array([0.1]), { dtype: 'bfloat16' }).toArray())).toEqual([0.10009765625]);
+    expect(numbers(torch.tensor(new Float32Array([0.1]), { dtype: 'float16' }))).toEqual([0.0999755859375]);
+    expect(numbers(torch.tensor(new Float32Array([0.1]), { dtype: 'bfloat16' }))).toEqual([0.10009765625]);
     const f = torch.tensor(new Int32Array([1, -2]), { dtype: 'float64' });
     expect(f.dtype).toBe('float64');
     expect(f.toArray()).toBeInstanceOf(Float64Array);
@@ -160,24 +161,24 @@ describe('toArray() of views', () => {
     expect(nums(a.flip(0))).toEqual([3, 4, 5, 0, 1, 2]);
     expect(nums(torch.tensor([1, 2]).expand([3, 2]))).toEqual([1, 2, 1, 2, 1, 2]);
     const w = torch.ones([2], { requiresGrad: true });
-    expect(Array.from(w.mul(3).toArray())).toEqual([3, 3]);
+    expect(numbers(w.mul(3))).toEqual([3, 3]);
   });
   it('toArray() returns a fresh copy each time', () => {
     const t = torch.tensor([1, 2, 3], { dtype: 'float32' });
     const a = t.toArray() as Float32Array;
     a[0] = 99;
-    expect(Array.from(t.toArray())).toEqual([1, 2, 3]);
+    expect(numbers(t)).toEqual([1, 2, 3]);
   });
 });
 
 describe('conversions keep values the target can hold', () => {
   it('float32 → float16 / bfloat16 round to the nearest representable value; float64 keeps every digit', () => {
     const x = torch.tensor([0.1, -2.75, 1000.5], { dtype: 'float64' });
-    expect(Array.from(x.toArray())).toEqual([0.1, -2.75, 1000.5]);
-    expect(Array.from(x.to('float32').toArray())).toEqual([Math.fround(0.1), -2.75, 1000.5]);
-    expect(Array.from(x.to('float16').toArray())).toEqual([0.0999755859375, -2.75, 1000.5]);
-    expect(Array.from(x.to('bfloat16').toArray())).toEqual([0.10009765625, -2.75, 1000]);
-    expect(Array.from(torch.tensor([70000]).to('float16').toArray())).toEqual([Infinity]);
+    expect(numbers(x)).toEqual([0.1, -2.75, 1000.5]);
+    expect(numbers(x.to('float32'))).toEqual([Math.fround(0.1), -2.75, 1000.5]);
+    expect(numbers(x.to('float16'))).toEqual([0.0999755859375, -2.75, 1000.5]);
+    expect(numbers(x.to('bfloat16'))).toEqual([0.10009765625, -2.75, 1000]);
+    expect(numbers(torch.tensor([70000]).to('float16'))).toEqual([Infinity]);
   });
   it('float → int truncates toward zero; → bool is "non-zero"', () => {
     const x = torch.tensor([-1.7, 2.9, 0, 0.2]);
@@ -234,7 +235,7 @@ describe('dtype inference of torch.tensor (as PyTorch)', () => {
   });
   it('{ dtype } overrides inference without losing float64 precision', () => {
     const t = torch.tensor([0.1, 1 / 3], { dtype: 'float64' });
-    expect(Array.from(t.toArray())).toEqual([0.1, 1 / 3]);
+    expect(numbers(t)).toEqual([0.1, 1 / 3]);
     expect(torch.tensor([1, 2], { dtype: 'float32' }).toArray()).toBeInstanceOf(Float32Array);
     expect(torch.tensor([true, false], { dtype: 'float32' }).tolist()).toEqual([1, 0]);
   });
@@ -399,14 +400,14 @@ describe.skipIf(!CUDA)(CUDA ? 'CUDA' : 'CUDA (skipped: no CUDA device)', () => {
   });
   it('manualSeed makes CUDA sampling reproducible', () => {
     torch.manualSeed(123);
-    const a = torch.randn([64], { device: 'cuda' }).toArray();
-    const u = torch.rand([64], { device: 'cuda' }).toArray();
+    const a = numbers(torch.randn([64], { device: 'cuda' }));
+    const u = numbers(torch.rand([64], { device: 'cuda' }));
     torch.manualSeed(123);
-    const b = torch.randn([64], { device: 'cuda' }).toArray();
-    const v = torch.rand([64], { device: 'cuda' }).toArray();
-    expect(Array.from(b)).toEqual(Array.from(a));
-    expect(Array.from(v)).toEqual(Array.from(u));
+    const b = numbers(torch.randn([64], { device: 'cuda' }));
+    const v = numbers(torch.rand([64], { device: 'cuda' }));
+    expect(b).toEqual(a);
+    expect(v).toEqual(u);
     torch.manualSeed(124);
-    expect(Array.from(torch.randn([64], { device: 'cuda' }).toArray())).not.toEqual(Array.from(a));
+    expect(numbers(torch.randn([64], { device: 'cuda' }))).not.toEqual(a);
   });
 });
