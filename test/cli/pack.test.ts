@@ -78,7 +78,7 @@ describe.skipIf(skipReason !== null)('npm pack + npm install torchmix into a fre
     files = info[0].files.map((f) => f.path);
     console.log(`pack test: npm pack ${seconds(t0)} s`);
   }, 6 * 60_000);
-  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }), 120_000);
 
   it('packs what runs and nothing dev-only', () => {
     for (const f of [
