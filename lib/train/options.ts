@@ -125,7 +125,11 @@ function checkMethod(method: AnyMethod | undefined, optimizer: AnyOptimizer): vo
   if (typeof method.attach !== 'function') return;
   const mm = method.module;
   if (!(mm instanceof Module))
-    throw verr(`method '${method.name}' trains parameters of its own: call method.attach(model) before building the optimizer, and give the optimizer method.module.parameters() too`);
+    throw verr(
+      typeof (method as { trainStep?: unknown }).trainStep === 'function'
+        ? `method '${method.name}' keeps a copy of the model (its EMA or teacher, for evaluation): call method.attach(model) before building the Trainer`
+        : `method '${method.name}' trains parameters of its own: call method.attach(model) before building the optimizer, and give the optimizer method.module.parameters() too`,
+    );
   const inOpt = new Set(optimizer.paramGroups.flatMap((g) => g.params));
   const missing = mm.namedParameters().filter(([, t]) => t.requiresGrad && !inOpt.has(t)).map(([n]) => n);
   const own = mm.parameters().filter((t) => t.requiresGrad).length;

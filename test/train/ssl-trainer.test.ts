@@ -95,6 +95,18 @@ describe('stepsPerEpoch', () => {
     }, 60_000);
 });
 
+describe('SSL methods and the Trainer', () => {
+  it('an unattached MixMatch/ICT is refused with what to do', () => {
+    const model = nn.models.mlp([2, 4, 2]);
+    const ds = { x: torch.zeros([4, 2]), y: torch.zeros([4], { dtype: 'int64' }) };
+    const loader = new data.DataLoader(ds, { batchSize: 2 });
+    const unlabeled = new data.DataLoader(ds, { batchSize: 2 });
+    for (const method of [mixup.mixmatch(), mixup.ict()])
+      expect(() => new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), method, train: loader, loaders: { unlabeled }, numClasses: 2, epochs: 1 }))
+        .toThrow(new RegExp(`method '${method.name}' keeps a copy of the model .*call method.attach\\(model\\) before building the Trainer`));
+  });
+});
+
 describe('decoupledWeightDecay plug-in', () => {
   for (const scope of ['kernels', 'all'] as const)
     it(`scope '${scope}': w ← w·(1 − wd·lr) after every step, on ${scope === 'kernels' ? 'conv/linear weights only' : 'every floating state-dict entry'}`, async () => {
