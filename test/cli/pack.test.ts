@@ -133,6 +133,20 @@ describe.skipIf(skipReason !== null)('npm pack + npm install torchmix into a fre
   );
 
   it(
+    'LIBTORCH pointing at no LibTorch fails the install with a message naming it',
+    () => {
+      const nowhere = path.join(tmp, 'nowhere');
+      const r = npmInstall(project('bad-libtorch'), userEnv({ LIBTORCH: nowhere }));
+      const text = `${r.stdout}\n${r.stderr}`;
+      expect(r.status, text).not.toBe(0);
+      expect(text).toContain(`torchmix: LIBTORCH points at '${nowhere}', which holds no LibTorch`);
+      expect(text).toContain('point it at an unpacked LibTorch (the folder holding include/ and lib/) or unset it');
+      expect(text).not.toContain('CMake Error');
+    },
+    5 * 60_000,
+  );
+
+  it(
     'installs (building the addon against LibTorch), imports, trains two moons, runs the CLI',
     () => {
       let t0 = Date.now();
