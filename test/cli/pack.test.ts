@@ -30,6 +30,7 @@ function userEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
     npm_config_audit: 'false',
     npm_config_fund: 'false',
     npm_config_update_notifier: 'false',
+    TMPDIR: tmp, // the install log of a failing install lands here and goes with it
   };
   for (const k of Object.keys(env)) if (/^(TORCHMIX_|LIBTORCH|VITEST|NODE_OPTIONS$)/.test(k)) delete env[k];
   for (const [k, v] of Object.entries(extra))
