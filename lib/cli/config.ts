@@ -28,7 +28,7 @@ export const TRAIN_FLAGS: Record<string, { key: string; kind: Kind; help: string
   'data-dir': { key: 'dataDir', kind: 'string', help: 'folder of the dataset files (Fashion-MNIST: Debian\'s /usr/share/datasets/fashion-mnist)' },
   model: { key: 'model', kind: 'string', help: `${MODELS.join('|')} (default: small-cnn for 28×28, preact-resnet18 for CIFAR, mlp for toy sets)` },
   method: { key: 'method', kind: 'string', help: "mixing method, see 'torchmix methods' (default mixup)" },
-  alpha: { key: 'alpha', kind: 'number', help: "Beta(α, α) parameter of the method (default: the method's)" },
+  alpha: { key: 'alpha', kind: 'number', help: "Beta(α, α) parameter of the method (default: the method's; ict: α and α_u)" },
   epochs: { key: 'epochs', kind: 'number', help: 'epochs (default 10; 200 for CIFAR; 100 for toy sets)' },
   'batch-size': { key: 'batchSize', kind: 'number', help: 'batch size (default 128)' },
   lr: { key: 'lr', kind: 'number', help: 'learning rate (default 0.1 SGD on CIFAR, 0.05 SGD otherwise, 0.001 Adam/AdamW/RMSprop)' },

@@ -63,8 +63,9 @@ export const SSL_FLAGS: Record<string, SslFlag> = {
   },
 };
 
-/** Flags of other tables that set an SSL method's option instead (--ema: MixMatch's evaluation EMA, ICT's teacher). */
-const REUSED: Record<string, Partial<Record<SslMethod, string>>> = { ema: { mixmatch: 'ema', ict: 'ema' } };
+/** Flags of other tables that set an SSL method's option too (--ema: MixMatch's evaluation EMA, ICT's
+ *  teacher; --alpha: ICT's α_u as well as its α, as scripts/baselines/semisup.py --alpha). */
+const REUSED: Record<string, Partial<Record<SslMethod, string>>> = { ema: { mixmatch: 'ema', ict: 'ema' }, alpha: { ict: 'alphaU' } };
 
 type Where = (key: string) => string;
 
@@ -120,7 +121,7 @@ export function sslMethodOptions(c: Record<string, unknown>): Record<string, unk
     const opt = f.option?.[method];
     if (opt !== undefined && c[f.key] !== undefined) out[opt] = c[f.key];
   }
-  for (const [key, per] of Object.entries(REUSED)) if (per[method] !== undefined && c[key] !== undefined) out[per[method]!] = c[key];
+  for (const [key, per] of Object.entries(REUSED)) if (per[method] !== undefined && c[key] !== undefined) out[per[method]] = c[key];
   return out;
 }
 

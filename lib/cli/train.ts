@@ -10,6 +10,7 @@ import { TRAIN_FLAGS, resolveConfig, readConfigFile, flagsToConfig, isToy, type 
 import { buildMethod, loadSplit, buildModel, buildOptimizer, buildScheduler, loaderOptions, checkDevice } from './build.js';
 import { evaluateModel } from '../train/metrics.js';
 import { pluginsFromConfig } from './plugins.js';
+import { isSsl, splitForLabels, tileToBatch, type SplitInfo } from './ssl.js';
 import type * as Plugins from '../train/plugins.js';
 import type { IO } from './io.js';
 import { writeFileAtomic } from '../torch/serialize.js';
@@ -29,10 +30,24 @@ ${Object.entries(TRAIN_FLAGS)
   .join('\n')}
   -h, --help             this help
 
+Semi-supervised (--method mixmatch|ict --labels N): N labeled train images (N/classes per class,
+data.sslSplit seeded by --seed), the rest unlabeled; an epoch is one pass over the unlabeled part
+(--steps-per-epoch to change it), the labeled set cycled (repeated when smaller than a batch).
+Training inputs are augmented: images translated by up to 4 px (reflect padding) and flipped, toy
+points jittered (--jitter, default 0.1); the supervised-only baseline (--method none --labels N)
+gets the same. Recipe defaults, applied to what you leave unset:
+  mixmatch: Adam lr 0.002, constant lr, batch 64 (+ 64 unlabeled × --views 2), weight decay 0.02
+            applied decoupled to conv/linear weights; evaluated with its EMA (--ema, default 0.999)
+  ict:      SGD lr 0.1 momentum 0.9, cosine, batch 100 (+ 100 unlabeled), weight decay 1e-4;
+            evaluated with its mean teacher (--ema caps the teacher's decay, default 0.999)
+Further options (mode, interleave, bnUpdate, alphaU, target …): methodOptions in --config, see 'torchmix methods'.
+
 Examples:
   torchmix train --dataset fashion-mnist --method mixup --alpha 1 --epochs 10
   torchmix train --dataset moons --method mixup --epochs 100 --out runs/moons-mixup
   torchmix train --config cifar.yaml --label-noise 0.4 --seed 1
+  torchmix train --dataset fashion-mnist --method mixmatch --labels 1000 --epochs 5
+  torchmix train --dataset moons --method ict --labels 10 --lambda-u 10
 `;
 
 /** The Trainer's surface this command uses (lib/train; loaded lazily so the CLI builds without it). */
@@ -138,23 +153,43 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
     trainSet = { ...trainSet, labels: r.labels };
     noiseRate = r.rate;
   }
-  const trainLoader = new data.DataLoader(trainSet, loaderOptions(cfg, true));
+  // --labels N: train on N labeled images (N/classes per class); mixmatch/ict also on the rest, unlabeled.
+  const ssl = isSsl(methodName);
+  const pointsSet = trainSet; // what the decision boundary draws: every train point
+  let unlabeledLoader: DataLoaderT | undefined;
+  let split: SplitInfo | undefined;
+  let stepsPerEpoch: number | undefined;
+  if (cfg.labels !== undefined) {
+    const s = splitForLabels(trainSet, cfg.labels, cfg.seed);
+    trainSet = s.labeled;
+    const nl = s.labeled.images.shape[0], nu = s.unlabeled.images.shape[0];
+    if (ssl) {
+      const views = (method.options as { views?: number }).views ?? 1;
+      unlabeledLoader = new data.DataLoader(s.unlabeled, loaderOptions(cfg, true, 'unlabeled', views));
+      if (unlabeledLoader.length === 0) throw new UsageError(`--unlabeled-batch-size: ${nu} unlabeled images make no batch of ${cfg.unlabeledBatchSize ?? cfg.batchSize}`);
+    }
+    // An epoch: one pass over the unlabeled part (as many steps for the supervised-only baseline), the labeled set cycled.
+    stepsPerEpoch = cfg.stepsPerEpoch ?? Math.max(1, Math.floor(nu / (ssl ? (cfg.unlabeledBatchSize ?? cfg.batchSize) : cfg.batchSize)));
+    split = { labels: cfg.labels, labelsPerClass: s.labelsPerClass, labeled: nl, unlabeled: nu, unlabeledUsed: ssl, seed: cfg.seed, stepsPerEpoch };
+  }
+  const trainLoader = new data.DataLoader(split ? tileToBatch(trainSet, cfg.batchSize) : trainSet, loaderOptions(cfg, true));
   const evalLoader = new data.DataLoader(valSet ?? test, loaderOptions(cfg, false));
   const testLoader = valSet ? new data.DataLoader(test, loaderOptions(cfg, false)) : evalLoader;
   const model: Module = buildModel(cfg, full).to(cfg.device as torch.Device);
   // A method with parameters of its own (AdaMixup) builds them for this model before the optimizer.
   const methodModule = method.attach ? method.attach(model) : undefined;
   const optimizer = buildOptimizer(cfg, model, methodModule);
-  const { scheduler, schedulerStep } = buildScheduler(cfg, optimizer, trainLoader.length);
+  const { scheduler, schedulerStep } = buildScheduler(cfg, optimizer, stepsPerEpoch ?? trainLoader.length);
 
   fs.mkdirSync(out, { recursive: true });
   const saved: Record<string, unknown> = { ...cfg, method: methodName, resume: false };
   fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(saved, null, 2) + '\n');
   const nParams = model.parameters().reduce((a, p) => a + p.numel(), 0);
-  const nMethod = methodModule ? methodModule.parameters().reduce((a, p) => a + p.numel(), 0) : 0;
+  const nMethod = methodModule ? methodModule.parameters().filter((p) => p.requiresGrad).reduce((a, p) => a + p.numel(), 0) : 0;
   io.err(
     `${cfg.dataset}: ${trainSet.images.shape[0]} train / ${(valSet ?? test).images.shape[0]} ${valSet ? 'validation' : 'test'} samples` +
       `${noiseRate !== undefined ? `, ${(100 * noiseRate).toFixed(1)}% train labels corrupted` : ''} (loaded in ${Date.now() - t0} ms)\n` +
+      (split ? `split: ${split.labels} labeled (${split.labelsPerClass} per class, seed ${split.seed}) + ${split.unlabeled} unlabeled${ssl ? '' : ' (not used: supervised only)'}, ${split.stepsPerEpoch} steps per epoch\n` : '') +
       `LibTorch ${torch.config().version}, ${torch.getNumThreads()} threads, device ${cfg.device}; ${cfg.model} (${nParams.toLocaleString('en-US')} parameters${nMethod ? `; ${methodName}'s own: ${nMethod.toLocaleString('en-US')}` : ''}), ` +
       `${methodName}${cfg.alpha !== undefined ? ` α=${cfg.alpha}` : ''}, ${cfg.optimizer} lr=${cfg.lr}, ${cfg.schedule} schedule, ${cfg.epochs} epoch${cfg.epochs === 1 ? "" : "s"}\n`,
   );
@@ -168,6 +203,8 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
     schedulerStep,
     method,
     train: trainLoader,
+    ...(unlabeledLoader ? { loaders: { unlabeled: unlabeledLoader } } : {}),
+    ...(stepsPerEpoch !== undefined ? { stepsPerEpoch } : {}),
     val: evalLoader,
     numClasses,
     epochs: cfg.epochs,
@@ -193,12 +230,16 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   writeReliability(out, [['final', model] as const, ...averaged].map(([name, m]) => reliabilityOfModel(m, testLoader, { model: name, split: 'test' })));
   writeMixedBatch(out, drawMixedBatch({ method, model, loader: trainLoader, numClasses, classes: full.classes, normalize: loaderOptions(cfg, true).normalize, totalEpochs: cfg.epochs }));
   if (isToy(cfg.dataset)) {
-    const svg = await decisionBoundarySvg(model, trainSet, { title: `${methodName}${cfg.alpha !== undefined ? ` (α=${cfg.alpha})` : ''} on ${cfg.dataset}` });
+    // The model the run is evaluated with (MixMatch's EMA, ICT's teacher), over every train point.
+    const evalModel = (method as { evalModel?: () => Module }).evalModel?.() ?? model;
+    const title = `${methodName}${cfg.alpha !== undefined ? ` (α=${cfg.alpha})` : ''} on ${cfg.dataset}${split ? `, ${split.labels} labels` : ''}`;
+    const svg = await decisionBoundarySvg(evalModel, pointsSet, { title });
     fs.writeFileSync(path.join(out, DECISION_BOUNDARY_FILE), svg);
   }
-  if (fs.existsSync(resultsFile) && testMetrics) {
+  if (fs.existsSync(resultsFile) && (testMetrics || split)) {
     const r = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Record<string, unknown>;
-    r.test = testMetrics;
+    if (testMetrics) r.test = testMetrics;
+    if (split) r.split = split;
     writeFileAtomic(resultsFile, JSON.stringify(r, null, 2) + '\n');
   }
   let reportFile: string | undefined;
@@ -227,6 +268,7 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   }
   io.out(`results: ${resultsFile}\n${reportFile ? `report:  ${reportFile}\n` : ''}`);
   trainLoader.dispose();
+  unlabeledLoader?.dispose();
   evalLoader.dispose();
   if (testLoader !== evalLoader) testLoader.dispose();
   return history.interrupted ? 130 : 0;

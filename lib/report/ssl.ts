@@ -35,7 +35,7 @@ export function readSsl(runDir: string): { split?: SslSplit; epochs: SslEpoch[] 
       ? { labels: s.labels as number, labelsPerClass: num(s.labelsPerClass) ?? NaN, labeled: s.labeled as number, unlabeled: s.unlabeled as number, unlabeledUsed: s.unlabeledUsed !== false, seed: num(s.seed) ?? NaN, stepsPerEpoch: num(s.stepsPerEpoch) }
       : undefined;
   const h = r.history as { epochs?: unknown } | undefined;
-  const list = Array.isArray(h?.epochs) ? (h!.epochs as Record<string, unknown>[]) : [];
+  const list = Array.isArray(h?.epochs) ? (h.epochs as Record<string, unknown>[]) : [];
   const epochs: SslEpoch[] = [];
   list.forEach((e, i) => {
     const m = e.method as Record<string, unknown> | undefined;

@@ -55,7 +55,9 @@ describe('torchmix train: semi-supervised flags are validated (exit code 2, the 
     const mm = buildMethod(cfgOf(['--config', f, '--method', 'mixmatch', '--labels', '10', '--lambda-u', '30', '--rampup', '40', '--temperature', '0.3', '--views', '3', '--ema', '0.9', '--alpha', '0.5']));
     expect(mm.method.options).toMatchObject({ lambdaU: 30, rampupSteps: 40, temperature: 0.3, views: 3, ema: 0.9, alpha: 0.5, mode: 'batch' });
     const ict = buildMethod(cfgOf(['--method', 'ict', '--labels', '10', '--lambda-u', '7', '--rampup', '2.5', '--ema', '0.99']));
-    expect(ict.method.options).toMatchObject({ lambdaU: 7, rampupEpochs: 2.5, ema: 0.99, alpha: 1 });
+    expect(ict.method.options).toMatchObject({ lambdaU: 7, rampupEpochs: 2.5, ema: 0.99, alpha: 1, alphaU: 1 });
+    // --alpha sets ICT's α and α_u (as semisup.py --alpha)
+    expect(buildMethod(cfgOf(['--method', 'ict', '--labels', '10', '--alpha', '0.1'])).method.options).toMatchObject({ alpha: 0.1, alphaU: 0.1 });
     // --rampup for mixmatch counts steps: a fraction is refused by the method, named by the flag layer
     expect(() => buildMethod(cfgOf(['--method', 'mixmatch', '--labels', '10', '--rampup', '2.5']))).toThrow(/rampupSteps/);
   });
