@@ -99,7 +99,7 @@ export function resolveSsl<O extends object>(who: string, opts: O | undefined, d
   if (opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) throw new TorchTypeError(`${who}: options must be an object, got ${JSON.stringify(opts)}`);
   const known = Object.keys(defaults);
   for (const k of Object.keys(opts ?? {})) if (!known.includes(k)) throw new TorchValueError(`${who}: unknown option '${k}' (known: ${known.join(', ')})`);
-  const o = { ...defaults } as Required<O>;
+  const o = { ...defaults };
   for (const [k, v] of Object.entries(opts ?? {})) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   for (const k of known as (keyof O)[]) {
     const why = check[k]((o as Record<keyof O, unknown>)[k]);

@@ -249,6 +249,7 @@ export class Trainer {
       } catch (e) {
         first ??= e;
       }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- a plug-in's own error, rethrown unchanged
     if (first !== undefined && s.error === undefined) throw first;
   }
 }

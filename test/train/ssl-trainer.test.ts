@@ -117,7 +117,7 @@ describe('decoupledWeightDecay plug-in', () => {
       const ds = { x: torch.randn([8, 2]), y: torch.zeros([8], { dtype: 'int64' }) };
       const before = torch.tidy(() => Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, torch.keep(v.clone())])));
       // A step with zero gradients: SGD changes nothing, so only the decay moves the weights. eval-mode BatchNorm keeps its statistics.
-      const method: train.StepMethod = { name: 'zero', trainStep: (ctx) => ({ loss: (model.eval().forward(ctx.batches.train.x) as torch.Tensor).sum().mul(0) }) };
+      const method: train.StepMethod = { name: 'zero', trainStep: (ctx) => ({ loss: model.eval().forward(ctx.batches.train.x).sum().mul(0) }) };
       const lr = 0.5;
       const t = new train.Trainer({
         model, optimizer: new optim.SGD(model.parameters(), { lr }), method, train: new data.DataLoader(ds, { batchSize: 4 }), numClasses: 2, epochs: 1, progress: 'none',
