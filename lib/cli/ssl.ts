@@ -30,35 +30,63 @@ const posInt = num('expected a positive integer', (v) => Number.isInteger(v) && 
 
 export const SSL_FLAGS: Record<string, SslFlag> = {
   labels: {
-    key: 'labels', kind: 'number', methods: 'any', schema: posInt.optional(),
+    key: 'labels',
+    kind: 'number',
+    methods: 'any',
+    schema: posInt.optional(),
     help: 'labeled train images in total, the same number per class (data.sslSplit); mixmatch/ict also train on the rest unlabeled, other methods on the labeled ones alone (the supervised-only baseline)',
   },
   'unlabeled-batch-size': {
-    key: 'unlabeledBatchSize', kind: 'number', methods: SSL_METHODS, schema: posInt.optional(),
+    key: 'unlabeledBatchSize',
+    kind: 'number',
+    methods: SSL_METHODS,
+    schema: posInt.optional(),
     help: 'unlabeled images per step (default: --batch-size)',
   },
   'lambda-u': {
-    key: 'lambdaU', kind: 'number', methods: SSL_METHODS, schema: num('expected a number ≥ 0', (v) => v >= 0).optional(), option: { mixmatch: 'lambdaU', ict: 'lambdaU' },
+    key: 'lambdaU',
+    kind: 'number',
+    methods: SSL_METHODS,
+    schema: num('expected a number ≥ 0', (v) => v >= 0).optional(),
+    option: { mixmatch: 'lambdaU', ict: 'lambdaU' },
     help: 'weight of the unlabeled loss after the ramp-up (default 75 mixmatch, 100 ict)',
   },
   rampup: {
-    key: 'rampup', kind: 'number', methods: SSL_METHODS, schema: num('expected a number ≥ 0', (v) => v >= 0).optional(), option: { mixmatch: 'rampupSteps', ict: 'rampupEpochs' },
+    key: 'rampup',
+    kind: 'number',
+    methods: SSL_METHODS,
+    schema: num('expected a number ≥ 0', (v) => v >= 0).optional(),
+    option: { mixmatch: 'rampupSteps', ict: 'rampupEpochs' },
     help: 'ramp-up of the unlabeled weight: mixmatch in steps (linear, default 16384), ict in epochs (sigmoid, default ¼ of --epochs)',
   },
   temperature: {
-    key: 'temperature', kind: 'number', methods: ['mixmatch'], schema: num('expected a number > 0', (v) => v > 0).optional(), option: { mixmatch: 'temperature' },
+    key: 'temperature',
+    kind: 'number',
+    methods: ['mixmatch'],
+    schema: num('expected a number > 0', (v) => v > 0).optional(),
+    option: { mixmatch: 'temperature' },
     help: 'mixmatch: sharpening temperature of the guessed labels (default 0.5)',
   },
   views: {
-    key: 'views', kind: 'number', methods: ['mixmatch'], schema: posInt.optional(), option: { mixmatch: 'views' },
+    key: 'views',
+    kind: 'number',
+    methods: ['mixmatch'],
+    schema: posInt.optional(),
+    option: { mixmatch: 'views' },
     help: 'mixmatch: augmented views K of every unlabeled image (default 2)',
   },
   'steps-per-epoch': {
-    key: 'stepsPerEpoch', kind: 'number', methods: 'any', schema: posInt.optional(),
+    key: 'stepsPerEpoch',
+    kind: 'number',
+    methods: 'any',
+    schema: posInt.optional(),
     help: 'with --labels: optimizer steps per epoch (default: one pass over the unlabeled part at the unlabeled batch size)',
   },
   jitter: {
-    key: 'jitter', kind: 'number', methods: 'any', schema: num('expected a number ≥ 0', (v) => v >= 0).optional(),
+    key: 'jitter',
+    kind: 'number',
+    methods: 'any',
+    schema: num('expected a number ≥ 0', (v) => v >= 0).optional(),
     help: 'toy sets: Gaussian jitter σ of the training points (default 0.1 with --labels, else 0)',
   },
 };
@@ -81,17 +109,26 @@ export function checkSslConfig(c: Record<string, unknown>, where: Where, toy: bo
         : `${where(f.key)}: only applies to the semi-supervised methods (${f.methods.join(', ')}), not '${method}'`,
     );
   }
-  if (ssl && c.labels === undefined) throw new UsageError(`--labels: method '${method}' is semi-supervised: give the number of labeled images with --labels N (e.g. --labels 1000 for 100 per class)`);
-  if (c.stepsPerEpoch !== undefined && c.labels === undefined) throw new UsageError(`${where('stepsPerEpoch')}: only applies with --labels (the labeled set is cycled)`);
-  if (c.jitter !== undefined && !toy) throw new UsageError(`${where('jitter')}: jitter is for the 2-D toy sets (moons, spirals, blobs); images get translation + flip`);
+  if (ssl && c.labels === undefined)
+    throw new UsageError(
+      `--labels: method '${method}' is semi-supervised: give the number of labeled images with --labels N (e.g. --labels 1000 for 100 per class)`,
+    );
+  if (c.stepsPerEpoch !== undefined && c.labels === undefined)
+    throw new UsageError(`${where('stepsPerEpoch')}: only applies with --labels (the labeled set is cycled)`);
+  if (c.jitter !== undefined && !toy)
+    throw new UsageError(`${where('jitter')}: jitter is for the 2-D toy sets (moons, spirals, blobs); images get translation + flip`);
 }
 
 /** Labels per class for --labels N over numClasses classes with the smallest class holding minCount (a UsageError naming --labels otherwise). */
 export function labelsPerClass(labels: number, numClasses: number, counts: number[], flag = '--labels'): number {
-  if (labels % numClasses !== 0) throw new UsageError(`${flag}: ${labels} labels cannot be split evenly over the ${numClasses} classes; use a multiple of ${numClasses}`);
+  if (labels % numClasses !== 0)
+    throw new UsageError(`${flag}: ${labels} labels cannot be split evenly over the ${numClasses} classes; use a multiple of ${numClasses}`);
   const per = labels / numClasses;
   const c = counts.findIndex((k) => k <= per);
-  if (c >= 0) throw new UsageError(`${flag}: ${labels} labels means ${per} per class, but class ${c} has only ${counts[c]} train samples (at least one must stay unlabeled)`);
+  if (c >= 0)
+    throw new UsageError(
+      `${flag}: ${labels} labels means ${per} per class, but class ${c} has only ${counts[c]} train samples (at least one must stay unlabeled)`,
+    );
   return per;
 }
 

@@ -32,14 +32,24 @@ export function readSsl(runDir: string): { split?: SslSplit; epochs: SslEpoch[] 
   const s = r.split as Record<string, unknown> | undefined;
   const split =
     s && typeof s === 'object' && num(s.labels) !== undefined && num(s.labeled) !== undefined && num(s.unlabeled) !== undefined
-      ? { labels: s.labels as number, labelsPerClass: num(s.labelsPerClass) ?? NaN, labeled: s.labeled as number, unlabeled: s.unlabeled as number, unlabeledUsed: s.unlabeledUsed !== false, seed: num(s.seed) ?? NaN, stepsPerEpoch: num(s.stepsPerEpoch) }
+      ? {
+          labels: s.labels as number,
+          labelsPerClass: num(s.labelsPerClass) ?? NaN,
+          labeled: s.labeled as number,
+          unlabeled: s.unlabeled as number,
+          unlabeledUsed: s.unlabeledUsed !== false,
+          seed: num(s.seed) ?? NaN,
+          stepsPerEpoch: num(s.stepsPerEpoch),
+        }
       : undefined;
   const h = r.history as { epochs?: unknown } | undefined;
   const list = Array.isArray(h?.epochs) ? (h.epochs as Record<string, unknown>[]) : [];
   const epochs: SslEpoch[] = [];
   list.forEach((e, i) => {
     const m = e.method as Record<string, unknown> | undefined;
-    const sup = num(m?.supLoss), unsup = num(m?.unsupLoss), w = num(m?.weight);
+    const sup = num(m?.supLoss),
+      unsup = num(m?.unsupLoss),
+      w = num(m?.weight);
     if (sup !== undefined && unsup !== undefined && w !== undefined) epochs.push({ epoch: num(e.epoch) ?? i + 1, supLoss: sup, unsupLoss: unsup, weight: w });
   });
   return { split, epochs };
@@ -69,7 +79,9 @@ export async function sslSection(runDir: string): Promise<string[]> {
     parts.push(`<div class="charts">${svgs.map((s) => `<figure>${s.replace(/^<\?xml[^>]*>\s*/, '')}</figure>`).join('\n')}</div>`);
     parts.push(
       '<table class="ssl-epochs"><tr><th>epoch</th><th>supervised loss</th><th>unsupervised loss</th><th>weight</th></tr>' +
-        epochs.map((e) => `<tr><td>${e.epoch}</td><td>${e.supLoss.toFixed(4)}</td><td>${e.unsupLoss.toFixed(5)}</td><td>${e.weight.toFixed(3)}</td></tr>`).join('') +
+        epochs
+          .map((e) => `<tr><td>${e.epoch}</td><td>${e.supLoss.toFixed(4)}</td><td>${e.unsupLoss.toFixed(5)}</td><td>${e.weight.toFixed(3)}</td></tr>`)
+          .join('') +
         '</table>',
     );
   }

@@ -16,7 +16,10 @@ describe('torchmix train: semi-supervised flags are validated (exit code 2, the 
   const cases: [string[], RegExp][] = [
     [['--method', 'mixmatch'], /--labels: method 'mixmatch' is semi-supervised: give the number of labeled images with --labels N/],
     [['--method', 'ict', '--labels', '11'], /--labels: 11 labels cannot be split evenly over the 2 classes; use a multiple of 2/],
-    [['--method', 'ict', '--labels', '1000'], /--labels: 1000 labels means 500 per class, but class \d has only \d+ train samples \(at least one must stay unlabeled\)/],
+    [
+      ['--method', 'ict', '--labels', '1000'],
+      /--labels: 1000 labels means 500 per class, but class \d has only \d+ train samples \(at least one must stay unlabeled\)/,
+    ],
     [['--method', 'ict', '--labels', '0'], /--labels: expected a positive integer, got 0/],
     [['--method', 'ict', '--labels', '10', '--views', '3'], /--views: only applies to mixmatch, not 'ict' \(ict uses one augmented view/],
     [['--method', 'ict', '--labels', '10', '--temperature', '0.5'], /--temperature: only applies to mixmatch, not 'ict'/],
@@ -36,14 +39,35 @@ describe('torchmix train: semi-supervised flags are validated (exit code 2, the 
     });
 
   it('recipe defaults per method (ALGORITHMS.md) apply only to what the user left unset; --help documents them', async () => {
-    expect(cfgOf(['--method', 'mixmatch', '--labels', '1000'])).toMatchObject({ optimizer: 'adam', lr: 0.002, batchSize: 64, schedule: 'none', weightDecay: 0.02 });
+    expect(cfgOf(['--method', 'mixmatch', '--labels', '1000'])).toMatchObject({
+      optimizer: 'adam',
+      lr: 0.002,
+      batchSize: 64,
+      schedule: 'none',
+      weightDecay: 0.02,
+    });
     expect(cfgOf(['--method', 'ict', '--labels', '1000'])).toMatchObject({ optimizer: 'sgd', lr: 0.1, batchSize: 100, schedule: 'cosine', weightDecay: 1e-4 });
-    expect(cfgOf(['--method', 'mixmatch', '--labels', '1000', '--lr', '0.01', '--batch-size', '32'])).toMatchObject({ optimizer: 'adam', lr: 0.01, batchSize: 32, weightDecay: 0.02 });
+    expect(cfgOf(['--method', 'mixmatch', '--labels', '1000', '--lr', '0.01', '--batch-size', '32'])).toMatchObject({
+      optimizer: 'adam',
+      lr: 0.01,
+      batchSize: 32,
+      weightDecay: 0.02,
+    });
     // another optimizer than the recipe's: that optimizer's usual defaults
     expect(cfgOf(['--method', 'mixmatch', '--labels', '1000', '--optimizer', 'sgd'])).toMatchObject({ optimizer: 'sgd', lr: 0.05, weightDecay: 1e-4 });
     expect(cfgOf(['--method', 'none', '--labels', '1000'])).toMatchObject({ optimizer: 'sgd', lr: 0.05, batchSize: 128 });
     const h = await cli(['train', '--help']);
-    for (const flag of ['--labels N', '--unlabeled-batch-size N', '--lambda-u N', '--rampup N', '--temperature N', '--views N', '--steps-per-epoch N', '--jitter N', '--ema N'])
+    for (const flag of [
+      '--labels N',
+      '--unlabeled-batch-size N',
+      '--lambda-u N',
+      '--rampup N',
+      '--temperature N',
+      '--views N',
+      '--steps-per-epoch N',
+      '--jitter N',
+      '--ema N',
+    ])
       expect(h.out).toContain(flag);
     expect(h.out).toContain('mixmatch: Adam lr 0.002');
     expect(h.out).toContain('ict:      SGD lr 0.1');
@@ -52,7 +76,28 @@ describe('torchmix train: semi-supervised flags are validated (exit code 2, the 
   it('each flag sets its method option (one table), over methodOptions from a config file', () => {
     const f = path.join(tmp('cfg'), 'run.yaml');
     fs.writeFileSync(f, 'methodOptions:\n  lambdaU: 5\n  mode: batch\n');
-    const mm = buildMethod(cfgOf(['--config', f, '--method', 'mixmatch', '--labels', '10', '--lambda-u', '30', '--rampup', '40', '--temperature', '0.3', '--views', '3', '--ema', '0.9', '--alpha', '0.5']));
+    const mm = buildMethod(
+      cfgOf([
+        '--config',
+        f,
+        '--method',
+        'mixmatch',
+        '--labels',
+        '10',
+        '--lambda-u',
+        '30',
+        '--rampup',
+        '40',
+        '--temperature',
+        '0.3',
+        '--views',
+        '3',
+        '--ema',
+        '0.9',
+        '--alpha',
+        '0.5',
+      ]),
+    );
     expect(mm.method.options).toMatchObject({ lambdaU: 30, rampupSteps: 40, temperature: 0.3, views: 3, ema: 0.9, alpha: 0.5, mode: 'batch' });
     const ict = buildMethod(cfgOf(['--method', 'ict', '--labels', '10', '--lambda-u', '7', '--rampup', '2.5', '--ema', '0.99']));
     expect(ict.method.options).toMatchObject({ lambdaU: 7, rampupEpochs: 2.5, ema: 0.99, alpha: 1, alphaU: 1 });
@@ -75,8 +120,33 @@ describe('torchmix train --labels on two moons (end to end)', () => {
   it('mixmatch: results.json names the split, epochs carry both losses and the linear ramp weight; report.html shows them', async () => {
     const dir = tmp('mixmatch');
     const out = path.join(dir, 'run');
-    const r = await cli(['train', '--config', toy(dir, 210), '--dataset', 'moons', '--method', 'mixmatch', '--labels', '10', '--epochs', '3', '--batch-size', '16',
-      '--lambda-u', '30', '--rampup', '20', '--views', '3', '--threads', '1', '--out', out, '--progress', 'none']);
+    const r = await cli([
+      'train',
+      '--config',
+      toy(dir, 210),
+      '--dataset',
+      'moons',
+      '--method',
+      'mixmatch',
+      '--labels',
+      '10',
+      '--epochs',
+      '3',
+      '--batch-size',
+      '16',
+      '--lambda-u',
+      '30',
+      '--rampup',
+      '20',
+      '--views',
+      '3',
+      '--threads',
+      '1',
+      '--out',
+      out,
+      '--progress',
+      'none',
+    ]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toContain('split: 10 labeled (5 per class, seed 0) + 200 unlabeled, 12 steps per epoch');
     const res = readJson(path.join(out, 'results.json'));
@@ -84,7 +154,10 @@ describe('torchmix train --labels on two moons (end to end)', () => {
     const epochs = res.history.epochs as { method: { supLoss: number; unsupLoss: number; weight: number } }[];
     expect(epochs).toHaveLength(3);
     epochs.forEach((e, k) => {
-      expect(e.method.weight).toBeCloseTo(epochMean(k, 12, (it) => 30 * Math.min(1, it / 20)), 10);
+      expect(e.method.weight).toBeCloseTo(
+        epochMean(k, 12, (it) => 30 * Math.min(1, it / 20)),
+        10,
+      );
       expect(e.method.supLoss).toBeGreaterThan(0);
       expect(e.method.unsupLoss).toBeGreaterThan(0);
     });
@@ -99,17 +172,64 @@ describe('torchmix train --labels on two moons (end to end)', () => {
     const dir = tmp('ict');
     const cfg = toy(dir, 210);
     const out = path.join(dir, 'ict');
-    const r = await cli(['train', '--config', cfg, '--dataset', 'moons', '--method', 'ict', '--labels', '10', '--epochs', '2', '--batch-size', '10',
-      '--unlabeled-batch-size', '40', '--lambda-u', '10', '--rampup', '1', '--threads', '1', '--out', out, '--progress', 'none']);
+    const r = await cli([
+      'train',
+      '--config',
+      cfg,
+      '--dataset',
+      'moons',
+      '--method',
+      'ict',
+      '--labels',
+      '10',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '10',
+      '--unlabeled-batch-size',
+      '40',
+      '--lambda-u',
+      '10',
+      '--rampup',
+      '1',
+      '--threads',
+      '1',
+      '--out',
+      out,
+      '--progress',
+      'none',
+    ]);
     expect(r.code, r.err).toBe(0);
     const res = readJson(path.join(out, 'results.json'));
     expect(res.split).toMatchObject({ labels: 10, unlabeled: 200, unlabeledUsed: true, stepsPerEpoch: 5 });
     const w = (res.history.epochs as { method: { weight: number } }[]).map((e) => e.method.weight);
-    expect(w[0]).toBeCloseTo(epochMean(0, 5, (it) => 10 * Math.exp(-5 * (1 - it / 5) ** 2)), 10);
+    expect(w[0]).toBeCloseTo(
+      epochMean(0, 5, (it) => 10 * Math.exp(-5 * (1 - it / 5) ** 2)),
+      10,
+    );
     expect(w[1]).toBe(10);
     const base = path.join(dir, 'none');
-    const b = await cli(['train', '--config', cfg, '--dataset', 'moons', '--method', 'none', '--labels', '10', '--epochs', '2', '--batch-size', '10',
-      '--threads', '1', '--out', base, '--progress', 'none']);
+    const b = await cli([
+      'train',
+      '--config',
+      cfg,
+      '--dataset',
+      'moons',
+      '--method',
+      'none',
+      '--labels',
+      '10',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '10',
+      '--threads',
+      '1',
+      '--out',
+      base,
+      '--progress',
+      'none',
+    ]);
     expect(b.code, b.err).toBe(0);
     expect(b.err).toContain('+ 200 unlabeled (not used: supervised only), 20 steps per epoch');
     const rb = readJson(path.join(base, 'results.json'));

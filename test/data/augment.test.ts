@@ -70,7 +70,11 @@ describe('translation with reflect padding (MixMatch augment_shift, ICT RandomTr
   it('over many draws: every translation in [−w, w]² and both flips occur, about uniformly', () => {
     const n = 1800;
     const ds = ramp(1);
-    const big = { images: torch.keep(ds.images.expand([n, 1, 4, 5]).contiguous()), labels: torch.keep(torch.zeros([n], { dtype: 'int64' })), classes: ds.classes };
+    const big = {
+      images: torch.keep(ds.images.expand([n, 1, 4, 5]).contiguous()),
+      labels: torch.keep(torch.zeros([n], { dtype: 'int64' })),
+      classes: ds.classes,
+    };
     const w = 1;
     const l = new data.DataLoader(big, { batchSize: n, shuffle: true, seed: 3, augment: { crop: { padding: w, mode: 'reflect' }, flip: true } });
     const img = Array.from({ length: 4 }, (_, i) => Array.from({ length: 5 }, (_, j) => 5 * i + j));
@@ -99,7 +103,7 @@ describe('translation with reflect padding (MixMatch augment_shift, ICT RandomTr
 describe('Gaussian jitter for feature vectors (augment.jitter)', () => {
   const points = (n: number, seed = 1) => data.moons({ n, noise: 0.1, seed });
 
-  it('a fixed draw: x + fround(σ·ε) with ε the loader Rng\'s normals in epoch order (views, then samples, then coordinates)', () => {
+  it("a fixed draw: x + fround(σ·ε) with ε the loader Rng's normals in epoch order (views, then samples, then coordinates)", () => {
     const ds = points(10);
     const sigma = 0.25;
     const l = new data.DataLoader(ds, { batchSize: 4, seed: 11, views: 2, augment: { jitter: sigma } });
@@ -140,7 +144,8 @@ describe('Gaussian jitter for feature vectors (augment.jitter)', () => {
         expect(Math.abs(sd / sigma - 1)).toBeLessThan(0.03);
       }
       // the two views' noise is uncorrelated (|r| < 4/√(2n)) and the coordinates too
-      const r = (u: Tensor, v: Tensor) => (u.sub(u.mean()).mul(v.sub(v.mean())).mean().item() as number) / ((u.std().item() as number) * (v.std().item() as number));
+      const r = (u: Tensor, v: Tensor) =>
+        (u.sub(u.mean()).mul(v.sub(v.mean())).mean().item() as number) / ((u.std().item() as number) * (v.std().item() as number));
       expect(Math.abs(r(e0.flatten(), e1.flatten()))).toBeLessThan(4 / Math.sqrt(2 * n));
       expect(Math.abs(r(e0.select(1, 0), e0.select(1, 1)))).toBeLessThan(4 / Math.sqrt(n));
       first.push(nums(b.x));
