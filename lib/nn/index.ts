@@ -2,9 +2,7 @@
 export * as functional from './functional.js';
 export { Module, Parameter, isParameter, type StateDict, type LoadStateDictResult } from './module.js';
 export * from './layers/index.js';
-export {
-  CrossEntropyLoss, NLLLoss, MSELoss, BCELoss, BCEWithLogitsLoss, KLDivLoss,
-} from './losses.js';
+export { CrossEntropyLoss, NLLLoss, MSELoss, BCELoss, BCEWithLogitsLoss, KLDivLoss } from './losses.js';
 export * as init from './init.js';
 export * as models from './models/index.js';
 export type { MixOptions, Mixable, Trunked } from './models/mixing.js';

@@ -68,7 +68,7 @@ function describe(v: unknown): string {
   if (v === null || v === undefined) return String(v);
   if (v instanceof Tensor) return parameterTensors.has(v) ? 'a parameter' : `a plain Tensor (${v.dtype})`;
   if (v instanceof Module) return `a Module (${v.constructor.name})`;
-  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
+  if (typeof v === 'object') return `an object (${v.constructor?.name ?? 'Object'})`;
   return `a ${typeof v}`;
 }
 
@@ -80,9 +80,12 @@ function describe(v: unknown): string {
  */
 export function Parameter(data: Tensor, requiresGrad = true): Tensor {
   if (!(data instanceof Tensor)) throw new TorchTypeError(`nn.Parameter(data): expected a Tensor, got ${describe(data)}`);
-  if (typeof requiresGrad !== 'boolean') throw new TorchTypeError(`nn.Parameter(data, requiresGrad): requiresGrad must be a boolean, got ${describe(requiresGrad)}`);
+  if (typeof requiresGrad !== 'boolean')
+    throw new TorchTypeError(`nn.Parameter(data, requiresGrad): requiresGrad must be a boolean, got ${describe(requiresGrad)}`);
   if (requiresGrad && !isFloating(data.dtype))
-    throw new TorchTypeError(`nn.Parameter(data): only floating tensors can require gradients, got ${data.dtype} (JS integers infer int64: pass { dtype: 'float32' } to torch.tensor, or write .float())`);
+    throw new TorchTypeError(
+      `nn.Parameter(data): only floating tensors can require gradients, got ${data.dtype} (JS integers infer int64: pass { dtype: 'float32' } to torch.tensor, or write .float())`,
+    );
   const p = data.detach();
   if (requiresGrad) p.requiresGrad_(true);
   parameterTensors.add(p);
@@ -109,7 +112,9 @@ function assign(raw: Module, name: string, value: unknown): void {
   }
   const kindOf = isParameter(value) ? 'parameter' : value instanceof Module ? 'child module' : undefined;
   if (kindOf !== undefined && kindOf !== slot)
-    throw new TorchTypeError(`cannot assign ${describe(value)} to ${where()}: '${name}' is a ${slot} (delete it first to register a ${kindOf} under that name)`);
+    throw new TorchTypeError(
+      `cannot assign ${describe(value)} to ${where()}: '${name}' is a ${slot} (delete it first to register a ${kindOf} under that name)`,
+    );
   if (value === undefined)
     // what a subclass field without initialiser does to an inherited slot under [[Define]] semantics
     throw new TorchTypeError(`cannot assign undefined to ${slot} ${where()} (re-declaring an inherited field for its type? write \`declare ${name}: …\`)`);
@@ -118,11 +123,13 @@ function assign(raw: Module, name: string, value: unknown): void {
       throw new TorchTypeError(`cannot assign ${describe(value)} as parameter ${where()} (nn.Parameter(t) or null expected)`);
     raw.registerParameter(name, value as Tensor | null, { requiresGrad: value === null ? undefined : (value as Tensor).requiresGrad });
   } else if (slot === 'buffer') {
-    if (value !== null && !(value instanceof Tensor)) throw new TorchTypeError(`cannot assign ${describe(value)} as buffer ${where()} (a Tensor or null expected)`);
-    raw.registerBuffer(name, value as Tensor | null, { persistent: !raw._nonPersistent.has(name) });
+    if (value !== null && !(value instanceof Tensor))
+      throw new TorchTypeError(`cannot assign ${describe(value)} as buffer ${where()} (a Tensor or null expected)`);
+    raw.registerBuffer(name, value, { persistent: !raw._nonPersistent.has(name) });
   } else {
-    if (value !== null && !(value instanceof Module)) throw new TorchTypeError(`cannot assign ${describe(value)} as child module ${where()} (a Module or null expected)`);
-    raw.registerModule(name, value as Module | null);
+    if (value !== null && !(value instanceof Module))
+      throw new TorchTypeError(`cannot assign ${describe(value)} as child module ${where()} (a Module or null expected)`);
+    raw.registerModule(name, value);
   }
 }
 
@@ -244,13 +251,11 @@ export abstract class Module {
   /** The submodule at a dotted path ('layer1.0.conv1'); '' is this module. */
   getSubmodule(target: string): Module {
     if (target === '') return this;
-    let m: Module = this;
-    for (const part of target.split('.')) {
+    return target.split('.').reduce<Module>((m, part) => {
       const c = m._modules.get(part);
       if (!c) throw new TorchValueError(`getSubmodule('${target}'): ${m.constructor.name} has no submodule '${part}'`);
-      m = c;
-    }
-    return m;
+      return c;
+    }, this);
   }
 
   // ---- traversal --------------------------------------------------------------------------------
@@ -352,12 +357,12 @@ export abstract class Module {
 
   // ---- conversion -------------------------------------------------------------------------------
   /**
-   * Moves (device) and/or casts (floating dtype) every parameter and buffer, replacing the
+   * Moves (a device string) and/or casts (a floating dtype string, or { device, dtype }) every parameter and buffer, replacing the
    * registered slots; parameters keep their requiresGrad. As in PyTorch, a dtype applies only to
    * floating tensors (num_batches_tracked stays int64). Replaced handles are disposed, so build
    * the optimizer after moving the model (as PyTorch recommends).
    */
-  to(target: Device | DType | { device?: Device; dtype?: DType }): this {
+  to(target: Device | { device?: Device; dtype?: DType }): this {
     let device: Device | undefined, dtype: DType | undefined;
     if (typeof target === 'string') {
       if (DTYPES.has(target)) dtype = target as DType;
@@ -457,8 +462,7 @@ export abstract class Module {
         mismatches.push(`${k}: expected a Tensor, got ${typeof src}`);
         continue;
       }
-      if (!sameShape(src.shape, t.shape))
-        mismatches.push(`${k}: shape ${fmtShape(src.shape)} in the state dict, ${fmtShape(t.shape)} in the model`);
+      if (!sameShape(src.shape, t.shape)) mismatches.push(`${k}: shape ${fmtShape(src.shape)} in the state dict, ${fmtShape(t.shape)} in the model`);
     }
     for (const k of entries.keys()) if (!targets.has(k)) unexpectedKeys.push(k);
     const problems: string[] = [];

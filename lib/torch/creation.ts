@@ -29,7 +29,9 @@ function flattenNested(data: Nested): { flat: (number | boolean | bigint)[]; sha
       return;
     }
     if (!Array.isArray(x) || x.length !== shape[d])
-      throw new TorchValueError(`tensor(): ragged nested array at ${path || 'top'}: expected length ${shape[d]}, got ${Array.isArray(x) ? x.length : 'a scalar'}`);
+      throw new TorchValueError(
+        `tensor(): ragged nested array at ${path || 'top'}: expected length ${shape[d]}, got ${Array.isArray(x) ? x.length : 'a scalar'}`,
+      );
     x.forEach((v, i) => walk(v, d + 1, `${path}[${i}]`));
   };
   walk(data, 0, '');
@@ -48,18 +50,18 @@ function flattenNested(data: Nested): { flat: (number | boolean | bigint)[]; sha
 export function tensor(data: Nested | TypedArray, opts?: TensorOptions & { shape?: readonly number[] }): Tensor {
   let id: number;
   if (ArrayBuffer.isView(data)) {
-    const shape = opts?.shape === undefined ? [(data as TypedArray).length] : checkShape(opts.shape, 'tensor(shape)');
+    const shape = opts?.shape === undefined ? [data.length] : checkShape(opts.shape, 'tensor(shape)');
     id = N.fromTypedArray(data, shape);
   } else {
     if (opts?.shape !== undefined) throw new TorchValueError('tensor(): shape is only for typed arrays; nested arrays carry their shape');
-    const { flat, shape } = flattenNested(data as Nested);
+    const { flat, shape } = flattenNested(data);
     let buf: TypedArray;
-    if (flat.length > 0 && flat.every((v) => typeof v === 'boolean')) buf = Uint8Array.from(flat as boolean[], (v) => (v ? 1 : 0));
+    if (flat.length > 0 && flat.every((v) => typeof v === 'boolean')) buf = Uint8Array.from(flat, (v) => (v ? 1 : 0));
     else if (flat.some((v) => typeof v === 'bigint'))
       buf = BigInt64Array.from(flat, (v) => {
         if (typeof v === 'bigint') return v;
         if (!Number.isInteger(v)) throw new TorchTypeError('tensor(): cannot mix bigint with non-integer numbers');
-        return BigInt(v as number);
+        return BigInt(v);
       });
     else if (flat.length > 0 && !(opts?.requiresGrad && opts.dtype === undefined) && flat.every((v) => typeof v !== 'number' || Number.isSafeInteger(v)))
       buf = BigInt64Array.from(flat, (v) => BigInt(Number(v)));
@@ -114,7 +116,7 @@ export function arange(start: number, end?: number | TensorOptions, step?: numbe
     step = undefined;
   }
   if (end === undefined) [start, end] = [0, start];
-  const s = (step as number | undefined) ?? 1;
+  const s = step ?? 1;
   if (s === 0) throw new TorchValueError('arange(): step must be non-zero');
   const ints = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(s);
   return wrap(N.arange(start, end, s, ...opts3(opts, ints ? 'int64' : 'float32')));
@@ -125,7 +127,7 @@ export function linspace(start: number, end: number, steps: number, opts?: Tenso
 }
 export function eye(n: number, m?: number | TensorOptions, opts?: TensorOptions): Tensor {
   if (typeof m === 'object') [opts, m] = [m, undefined];
-  const mm = (m as number | undefined) ?? n;
+  const mm = m ?? n;
   checkShape([n, mm], 'eye(n, m)');
   return wrap(N.eye(n, mm, ...opts3(opts)));
 }

@@ -32,11 +32,4 @@ export class TorchOutOfMemoryError extends TorchError {}
 export class TorchNotImplementedError extends TorchError {}
 
 // Order matches tmx::ErrorKind in native/errors.h.
-export const errorClasses = [
-  TorchError,
-  TorchIndexError,
-  TorchTypeError,
-  TorchValueError,
-  TorchOutOfMemoryError,
-  TorchNotImplementedError,
-];
+export const errorClasses = [TorchError, TorchIndexError, TorchTypeError, TorchValueError, TorchOutOfMemoryError, TorchNotImplementedError];

@@ -125,8 +125,18 @@ describe('assignment registers', () => {
     }
     const m = new Outer();
     expect(Object.keys(m.stateDict())).toEqual([
-      'inner.gain', 'inner.lin.weight', 'body.0.weight', 'body.0.bias', 'body.2.weight', 'body.2.bias',
-      'heads.0.weight', 'heads.0.bias', 'heads.1.weight', 'heads.1.bias', 'named.conv.weight', 'named.conv.bias',
+      'inner.gain',
+      'inner.lin.weight',
+      'body.0.weight',
+      'body.0.bias',
+      'body.2.weight',
+      'body.2.bias',
+      'heads.0.weight',
+      'heads.0.bias',
+      'heads.1.weight',
+      'heads.1.bias',
+      'named.conv.weight',
+      'named.conv.bias',
     ]);
     expect(m.getSubmodule('heads.1')).toBe(m.heads.at(1));
     // a Sequential grown after assignment still registers under the parent's name
@@ -198,8 +208,8 @@ describe('reassignment, null, delete, kinds', () => {
     expect(Object.keys(m.stateDict())).toEqual(['b.weight', 'b.bias']);
     m.a = new nn.Linear(1, 1);
     expect([...m.namedChildren()].map(([n]) => n)).toEqual(['b', 'a']);
-    const lin = new nn.Linear(2, 2) as { bias?: Tensor | null } & nn.Linear;
-    delete lin.bias;
+    const lin = new nn.Linear(2, 2);
+    delete (lin as { bias?: Tensor | null }).bias;
     expect(names(lin)).toEqual(['weight']);
   });
 
@@ -220,16 +230,26 @@ describe('reassignment, null, delete, kinds', () => {
 
   it('type errors: a slot keeps its kind; values of the wrong type are rejected with the name', () => {
     const m = new FieldNet();
-    const set = (k: string, v: unknown) => () => { (m as unknown as Record<string, unknown>)[k] = v; };
+    const set = (k: string, v: unknown) => () => {
+      (m as unknown as Record<string, unknown>)[k] = v;
+    };
     expect(set('scale', new nn.Linear(1, 1))).toThrow(torch.TorchTypeError);
-    expect(set('scale', new nn.Linear(1, 1))).toThrow("cannot assign a Module (Linear) to FieldNet.scale: 'scale' is a parameter (delete it first to register a child module under that name)");
-    expect(set('fc', nn.Parameter(torch.ones([1])))).toThrow("cannot assign a parameter to FieldNet.fc: 'fc' is a child module (delete it first to register a parameter under that name)");
+    expect(set('scale', new nn.Linear(1, 1))).toThrow(
+      "cannot assign a Module (Linear) to FieldNet.scale: 'scale' is a parameter (delete it first to register a child module under that name)",
+    );
+    expect(set('fc', nn.Parameter(torch.ones([1])))).toThrow(
+      "cannot assign a parameter to FieldNet.fc: 'fc' is a child module (delete it first to register a parameter under that name)",
+    );
     expect(set('scale', torch.ones([3]))).toThrow('cannot assign a plain Tensor (float32) as parameter FieldNet.scale (nn.Parameter(t) or null expected)');
     expect(set('fc', torch.ones([3]))).toThrow('cannot assign a plain Tensor (float32) as child module FieldNet.fc (a Module or null expected)');
     expect(set('fc', 3)).toThrow('cannot assign a number as child module FieldNet.fc (a Module or null expected)');
     const bn = new nn.BatchNorm1d(2);
-    expect(() => { (bn as unknown as Record<string, unknown>).running_mean = new nn.ReLU(); }).toThrow("cannot assign a Module (ReLU) to BatchNorm1d.running_mean: 'running_mean' is a buffer");
-    expect(() => { (bn as unknown as Record<string, unknown>).running_mean = [0, 0]; }).toThrow('cannot assign an object (Array) as buffer BatchNorm1d.running_mean (a Tensor or null expected)');
+    expect(() => {
+      (bn as unknown as Record<string, unknown>).running_mean = new nn.ReLU();
+    }).toThrow("cannot assign a Module (ReLU) to BatchNorm1d.running_mean: 'running_mean' is a buffer");
+    expect(() => {
+      (bn as unknown as Record<string, unknown>).running_mean = [0, 0];
+    }).toThrow('cannot assign an object (Array) as buffer BatchNorm1d.running_mean (a Tensor or null expected)');
     // a buffer takes a tensor (PyTorch's buffer assignment), keeping its persistence
     bn.running_mean = torch.full([2], 5);
     expect(values(bn.stateDict().running_mean)).toEqual([5, 5]);
@@ -237,9 +257,12 @@ describe('reassignment, null, delete, kinds', () => {
     expect(set('forward', new nn.ReLU())).toThrow("attribute 'forward' already exists on FieldNet");
     // a subclass field without initialiser defines undefined over an inherited slot: loud, with the fix
     class Redeclared extends nn.Linear {
+      // @ts-expect-error TS2612 flags it too, but plain JS (and TS without the check) does not
       weight!: Tensor;
     }
-    expect(() => new Redeclared(2, 2)).toThrow('cannot assign undefined to parameter Redeclared.weight (re-declaring an inherited field for its type? write `declare weight: …`)');
+    expect(() => new Redeclared(2, 2)).toThrow(
+      'cannot assign undefined to parameter Redeclared.weight (re-declaring an inherited field for its type? write `declare weight: …`)',
+    );
     // nothing changed
     expect(names(m)).toEqual(['scale', 'fc.weight', 'fc.bias']);
     expect(() => Object.defineProperty(m, 'fc', { get: () => null })).toThrow('cannot define an accessor for FieldNet.fc: it is a registered child module');
@@ -320,7 +343,10 @@ class UserNet extends nn.Module {
   }
   forward(x: Tensor) {
     const h = this.body.forward(this.block.forward(x));
-    return (this.heads.at(0) as nn.Linear).forward(h).add((this.heads.at(1) as nn.Linear).forward(h)).add(this.bias);
+    return (this.heads.at(0) as nn.Linear)
+      .forward(h)
+      .add((this.heads.at(1) as nn.Linear).forward(h))
+      .add(this.bias);
   }
 }
 const pyNet = `
@@ -371,7 +397,12 @@ describe.skipIf(!havePy)('a module written by assignment against PyTorch (skippe
     const ioFile = path.join(dir, 'user_net_io.safetensors');
     torch.save(net.stateDict(), sdFile);
     torch.save({ x, y }, ioFile);
-    const out = JSON.parse(execFileSync(venvPython, ['-c', pyNet, sdFile, ioFile], { encoding: 'utf8' })) as { keys: string[]; nparams: number; maxdiff: number; ymax: number };
+    const out = JSON.parse(execFileSync(venvPython, ['-c', pyNet, sdFile, ioFile], { encoding: 'utf8' })) as {
+      keys: string[];
+      nparams: number;
+      maxdiff: number;
+      ymax: number;
+    };
     expect(Object.keys(net.stateDict())).toEqual(out.keys);
     expect(net.parameters().length).toBe(out.nparams);
     expect(out.ymax).toBeGreaterThan(0.1);

@@ -28,7 +28,15 @@ describe('torch.tensor with requiresGrad infers float32 from JS integers', () =>
     expect(Array.from(t.grad!.toArray() as Float32Array)).toEqual([2, 4, 6]);
   });
   it('nested arrays and scalars too; a given dtype wins; without requiresGrad integers stay int64', () => {
-    expect(torch.tensor([[1, 2], [3, 4]], { requiresGrad: true }).dtype).toBe('float32');
+    expect(
+      torch.tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { requiresGrad: true },
+      ).dtype,
+    ).toBe('float32');
     const s = torch.tensor(3, { requiresGrad: true });
     expect([s.dtype, s.shape, s.item()]).toEqual(['float32', [], 3]);
     expect(torch.tensor([1, 2], { requiresGrad: true, dtype: 'float64' }).dtype).toBe('float64');
@@ -48,7 +56,11 @@ describe('torch.tensor with requiresGrad infers float32 from JS integers', () =>
 });
 
 describe('LibTorch errors about int64 tensors say how to get floats', () => {
-  const ints = () => torch.tensor([[1, 2], [3, 4]]);
+  const ints = () =>
+    torch.tensor([
+      [1, 2],
+      [3, 4],
+    ]);
   it('mean, softmax, logSoftmax, std: the exact messages, with the class kept', () => {
     const mean = thrown(() => ints().mean());
     expect(mean).toBeInstanceOf(torch.TorchError);
@@ -77,6 +89,17 @@ describe('LibTorch errors about int64 tensors say how to get floats', () => {
     expect(new torch.TorchValueError('shape [2] is invalid').message).toBe('shape [2] is invalid');
     // the fix the hint names works
     expect(ints().float().mean().item()).toBe(2.5);
-    expect(torch.tensor([[1, 2], [3, 4]], { dtype: 'float32' }).mean().item()).toBe(2.5);
+    expect(
+      torch
+        .tensor(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          { dtype: 'float32' },
+        )
+        .mean()
+        .item(),
+    ).toBe(2.5);
   });
 });

@@ -82,11 +82,16 @@ abstract class BatchNormBase extends Module {
       const s = x.shape;
       let per = s[0];
       for (let i = 2; i < s.length; i++) per *= s[i];
-      if (per <= 1) throw new TorchValueError(`${this.constructor.name}: expected more than 1 value per channel when training, got input shape [${s.join(', ')}]`);
+      if (per <= 1)
+        throw new TorchValueError(`${this.constructor.name}: expected more than 1 value per channel when training, got input shape [${s.join(', ')}]`);
     }
     const useStats = !this.training || this.trackRunningStats;
     return F.batchNorm(x, useStats ? this.running_mean : null, useStats ? this.running_var : null, {
-      weight: this.weight, bias: this.bias, training: bnTraining, momentum: factor, eps: this.eps,
+      weight: this.weight,
+      bias: this.bias,
+      training: bnTraining,
+      momentum: factor,
+      eps: this.eps,
     });
   }
   extraRepr(): string {

@@ -38,7 +38,7 @@ export class Sequential extends Module {
     return this;
   }
   [Symbol.iterator](): Iterator<Module> {
-    return ([...this._modules.values()].filter((m) => m !== null) as Module[])[Symbol.iterator]();
+    return [...this._modules.values()].filter((m): m is Module => m !== null)[Symbol.iterator]();
   }
   forward(x: Tensor): Tensor {
     for (const m of this._modules.values()) if (m !== null) x = m.forward(x);
@@ -71,7 +71,7 @@ export class ModuleList extends Module {
     return this;
   }
   [Symbol.iterator](): Iterator<Module> {
-    return ([...this._modules.values()].filter((m) => m !== null) as Module[])[Symbol.iterator]();
+    return [...this._modules.values()].filter((m): m is Module => m !== null)[Symbol.iterator]();
   }
   forward(): never {
     throw new TorchTypeError('ModuleList has no forward(); iterate over it and call each module');

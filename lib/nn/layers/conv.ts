@@ -41,7 +41,11 @@ export class Conv2d extends Module {
     this.stride = pair(opts?.stride ?? 1);
     this.dilation = pair(opts?.dilation ?? 1);
     this.groups = checkPositiveInt(opts?.groups ?? 1, 'Conv2d(groups)');
-    for (const [v, n] of [[this.kernelSize, 'kernelSize'], [this.stride, 'stride'], [this.dilation, 'dilation']] as const)
+    for (const [v, n] of [
+      [this.kernelSize, 'kernelSize'],
+      [this.stride, 'stride'],
+      [this.dilation, 'dilation'],
+    ] as const)
       if (!v.every((d) => Number.isInteger(d) && d > 0)) throw new TorchValueError(`Conv2d(${n}) must be positive integers, got ${JSON.stringify(v)}`);
     if (inChannels % this.groups !== 0) throw new TorchValueError(`Conv2d: inChannels (${inChannels}) must be divisible by groups (${this.groups})`);
     if (outChannels % this.groups !== 0) throw new TorchValueError(`Conv2d: outChannels (${outChannels}) must be divisible by groups (${this.groups})`);
@@ -50,11 +54,13 @@ export class Conv2d extends Module {
     else if (p === 'same') {
       if (this.stride[0] !== 1 || this.stride[1] !== 1) throw new TorchValueError("Conv2d: padding='same' is not supported for strided convolutions");
       const total = this.kernelSize.map((k, i) => this.dilation[i] * (k - 1));
-      if (total.some((t) => t % 2 !== 0)) throw new TorchValueError("Conv2d: padding='same' with an even effective kernel needs asymmetric padding (not supported); pad explicitly");
+      if (total.some((t) => t % 2 !== 0))
+        throw new TorchValueError("Conv2d: padding='same' with an even effective kernel needs asymmetric padding (not supported); pad explicitly");
       this.padding = [total[0] / 2, total[1] / 2];
     } else {
       this.padding = pair(p);
-      if (!this.padding.every((d) => Number.isInteger(d) && d >= 0)) throw new TorchValueError(`Conv2d(padding) must be non-negative integers, got ${JSON.stringify(p)}`);
+      if (!this.padding.every((d) => Number.isInteger(d) && d >= 0))
+        throw new TorchValueError(`Conv2d(padding) must be non-negative integers, got ${JSON.stringify(p)}`);
     }
     const f = { dtype: opts?.dtype, device: opts?.device };
     this.weight = Parameter(empty([outChannels, inChannels / this.groups, ...this.kernelSize], f));

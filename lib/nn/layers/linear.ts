@@ -54,7 +54,10 @@ export class Identity extends Module {
 
 /** Flattens dims startDim..endDim (default 1..−1: keeps the batch dimension). */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {

@@ -25,13 +25,15 @@ export function mixer(stages: readonly string[], opts: MixOptions | undefined, m
   const k0 = opts?.mixAt;
   if (k0 === undefined || k0 === null) return (_k, h) => h;
   if (!Number.isInteger(k0) || k0 < 0 || k0 >= stages.length)
-    throw new TorchValueError(`${model}.forward: mixAt must be an integer in [0, ${stages.length - 1}] (${stages.map((s, i) => `${i} ${s}`).join(', ')}), got ${String(k0)}`);
+    throw new TorchValueError(
+      `${model}.forward: mixAt must be an integer in [0, ${stages.length - 1}] (${stages.map((s, i) => `${i} ${s}`).join(', ')}), got ${String(k0)}`,
+    );
   const mix = opts?.mix;
   if (typeof mix !== 'function') throw new TorchTypeError(`${model}.forward: mixAt=${k0} needs a mix callback (h) => Tensor`);
   return (k, h) => {
     if (k !== k0) return h;
     const out = mix(h);
-    if (out === undefined || out === null || typeof (out as Tensor).shape !== 'object')
+    if (out === undefined || out === null || typeof out.shape !== 'object')
       throw new TorchTypeError(`${model}.forward: mix(h) at stage ${k0} must return a Tensor`);
     return out;
   };
@@ -74,7 +76,13 @@ export abstract class TrunkedModel extends Module implements Trunked {
 /** True when m implements Trunked. */
 export function isTrunked(m: unknown): m is Trunked {
   const t = m as Partial<Trunked> | null;
-  return !!t && typeof t.forwardFeatures === 'function' && typeof t.forwardHead === 'function' && typeof t.freshCopy === 'function' && Number.isInteger(t.numFeatures);
+  return (
+    !!t &&
+    typeof t.forwardFeatures === 'function' &&
+    typeof t.forwardHead === 'function' &&
+    typeof t.freshCopy === 'function' &&
+    Number.isInteger(t.numFeatures)
+  );
 }
 
 /** Where a module's first parameter lives (for freshCopy); CPU/float32 for a module without any. */

@@ -17,12 +17,18 @@ export interface MLPOptions extends FactoryOptions {
 
 function act(a: Activation): Module {
   switch (a) {
-    case 'relu': return new ReLU();
-    case 'tanh': return new Tanh();
-    case 'gelu': return new GELU();
-    case 'leaky_relu': return new LeakyReLU();
-    case 'sigmoid': return new Sigmoid();
-    default: throw new TorchValueError(`mlp: unknown activation '${String(a)}'`);
+    case 'relu':
+      return new ReLU();
+    case 'tanh':
+      return new Tanh();
+    case 'gelu':
+      return new GELU();
+    case 'leaky_relu':
+      return new LeakyReLU();
+    case 'sigmoid':
+      return new Sigmoid();
+    default:
+      throw new TorchValueError(`mlp: unknown activation '${String(a)}'`);
   }
 }
 
@@ -56,7 +62,7 @@ export class MLP extends TrunkedModel {
     return this.sizes[this.sizes.length - 2];
   }
   forwardHead(features: Tensor): Tensor {
-    return (this.head() as Module).forward(features);
+    return this.head().forward(features);
   }
   freshCopy(): this {
     return new (this.constructor as typeof MLP)(this.sizes, { ...this.opts, ...placeOf(this) }) as this;

@@ -35,7 +35,15 @@ export class WideBasicBlock extends Module {
   declare conv2: Conv2d;
   declare convShortcut: Conv2d | null;
   readonly equalInOut: boolean;
-  constructor(inPlanes: number, outPlanes: number, stride: number, readonly dropRate = 0, readonly activateBeforeResidual = false, bnMomentum = 0.001, f?: FactoryOptions) {
+  constructor(
+    inPlanes: number,
+    outPlanes: number,
+    stride: number,
+    readonly dropRate = 0,
+    readonly activateBeforeResidual = false,
+    bnMomentum = 0.001,
+    f?: FactoryOptions,
+  ) {
     super();
     this.bn1 = new BatchNorm2d(inPlanes, { momentum: bnMomentum, ...f });
     this.relu1 = new LeakyReLU(0.1);
@@ -61,7 +69,16 @@ export class WideBasicBlock extends Module {
 /** A group of blocks; its only child is `layer` (names blockN.layer.i.…, as the ports). */
 export class WideNetworkBlock extends Module {
   declare layer: Sequential;
-  constructor(n: number, inPlanes: number, outPlanes: number, stride: number, dropRate: number, activateBeforeResidual: boolean, bnMomentum: number, f?: FactoryOptions) {
+  constructor(
+    n: number,
+    inPlanes: number,
+    outPlanes: number,
+    stride: number,
+    dropRate: number,
+    activateBeforeResidual: boolean,
+    bnMomentum: number,
+    f?: FactoryOptions,
+  ) {
     super();
     const blocks: Module[] = [];
     for (let i = 0; i < n; i++)

@@ -54,9 +54,11 @@ function forwards(n: number): number {
   const block = 1000;
   const t0 = cpuMs();
   for (let k = 0; k < n / block; k++)
-    torch.tidy(() => torch.noGrad(() => {
-      for (let i = 0; i < block; i++) net.forward(x);
-    }));
+    torch.tidy(() =>
+      torch.noGrad(() => {
+        for (let i = 0; i < block; i++) net.forward(x);
+      }),
+    );
   return ((cpuMs() - t0) * 1e3) / n;
 }
 reads(iters / 4);
@@ -64,4 +66,6 @@ const readNs = reads(iters);
 forwards(5000);
 const forwardUs = forwards(20000);
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
-console.log(JSON.stringify({ impl: 'torchmix', libtorch: torch.config().version, read_ns: r4(readNs), forward_us: r4(forwardUs), iters, node: process.version }));
+console.log(
+  JSON.stringify({ impl: 'torchmix', libtorch: torch.config().version, read_ns: r4(readNs), forward_us: r4(forwardUs), iters, node: process.version }),
+);

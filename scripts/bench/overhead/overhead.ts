@@ -26,10 +26,18 @@ function parseArgs(): { threads: number; addIters: number; steps: number; warmup
   for (let i = 0; i + 1 < argv.length; i += 2) {
     const v = Number(argv[i + 1]);
     switch (argv[i]) {
-      case '--threads': o.threads = v; break;
-      case '--add-iters': o.addIters = v; break;
-      case '--steps': o.steps = v; break;
-      case '--warmup-steps': o.warmupSteps = v; break;
+      case '--threads':
+        o.threads = v;
+        break;
+      case '--add-iters':
+        o.addIters = v;
+        break;
+      case '--steps':
+        o.steps = v;
+        break;
+      case '--warmup-steps':
+        o.warmupSteps = v;
+        break;
       case '--beta':
         if (argv[i + 1] !== 'step' && argv[i + 1] !== 'once') throw new Error('--beta must be step or once');
         o.beta = argv[i + 1] as 'step' | 'once';
@@ -38,7 +46,8 @@ function parseArgs(): { threads: number; addIters: number; steps: number; warmup
         if (argv[i + 1] !== 'plain' && argv[i + 1] !== 'module') throw new Error('--model must be plain or module');
         o.model = argv[i + 1] as 'plain' | 'module';
         break;
-      default: throw new Error(`unknown option ${argv[i]}`);
+      default:
+        throw new Error(`unknown option ${argv[i]}`);
     }
   }
   return o;
@@ -104,11 +113,18 @@ const B = 128;
 const lr = 0.05;
 const x = torch.randn([B, 2]);
 const y = torch.randint(2, [B]);
-const weight = (out: number, inp: number): Tensor => torch.randn([out, inp]).mul(1 / Math.sqrt(inp)).requiresGrad_();
+const weight = (out: number, inp: number): Tensor =>
+  torch
+    .randn([out, inp])
+    .mul(1 / Math.sqrt(inp))
+    .requiresGrad_();
 const params = [
-  weight(64, 2), torch.zeros([64]).requiresGrad_(),
-  weight(64, 64), torch.zeros([64]).requiresGrad_(),
-  weight(2, 64), torch.zeros([2]).requiresGrad_(),
+  weight(64, 2),
+  torch.zeros([64]).requiresGrad_(),
+  weight(64, 64),
+  torch.zeros([64]).requiresGrad_(),
+  weight(2, 64),
+  torch.zeros([2]).requiresGrad_(),
 ];
 const [w1, b1, w2, b2, w3, b3] = params;
 
@@ -129,7 +145,9 @@ function stepBody(): void {
   const perm = torch.randperm(B);
   const xMix = x.mul(lam).add(x.indexSelect(0, perm).mul(oml));
   const out = forward(xMix);
-  const loss = F.crossEntropy(out, y).mul(lam).add(F.crossEntropy(out, y.indexSelect(0, perm)).mul(oml));
+  const loss = F.crossEntropy(out, y)
+    .mul(lam)
+    .add(F.crossEntropy(out, y.indexSelect(0, perm)).mul(oml));
   loss.backward();
   torch.noGrad(() => {
     for (const p of params) {
