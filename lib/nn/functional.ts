@@ -2,7 +2,7 @@
 import { N } from '../torch/native.js';
 import { TorchValueError, TorchTypeError } from '../torch/errors.js';
 import { wrap, tid, reductionCode, Tensor, type Reduction } from '../torch/tensor.js';
-import { code, type DType } from '../torch/types.js';
+import { code, isFloating, type DType } from '../torch/types.js';
 
 type Pair = number | [number, number];
 function pair(x: Pair, what: string): [number, number] {
@@ -130,6 +130,14 @@ export function oneHot(input: Tensor, numClasses = -1): Tensor {
 }
 
 // ---- losses -------------------------------------------------------------------------------------
+// LibTorch says "expected scalar type Long but found Float" for float class indices, which reads as
+// if the input were wrong: name the target and both accepted forms instead.
+function checkClassTarget(input: Tensor, target: Tensor, fn: string, soft: boolean): void {
+  if (!(input instanceof Tensor) || !(target instanceof Tensor) || input.isDisposed || target.isDisposed || !isFloating(target.dtype)) return;
+  if (soft && target.shape.length === input.shape.length && target.shape.every((d, i) => d === input.shape[i])) return;
+  const forms = soft ? `int64 class indices of shape [${input.shape.slice(0, 1).concat(input.shape.slice(2)).join(', ')}], or class probabilities of the input's shape [${input.shape.join(', ')}]` : `int64 class indices`;
+  throw new TorchTypeError(`${fn}(target): expected ${forms}; got ${target.dtype} of shape [${target.shape.join(', ')}] (for class indices write target.long())`);
+}
 /**
  * Cross-entropy from logits. target: int64 class indices (N) or class probabilities (N, C) —
  * the soft-target form mixup trains with. labelSmoothing mixes targets with the uniform
@@ -142,11 +150,13 @@ export function crossEntropy(
 ): Tensor {
   const ls = opts?.labelSmoothing ?? 0;
   if (!(ls >= 0 && ls <= 1)) throw new TorchValueError(`crossEntropy(): labelSmoothing must be in [0, 1], got ${ls}`);
+  checkClassTarget(input, target, 'crossEntropy', true);
   return wrap(N.crossEntropy(tid(input, 'crossEntropy(input)'), tid(target, 'crossEntropy(target)'), optId(opts?.weight, 'crossEntropy(weight)'),
     reductionCode(opts?.reduction, 'crossEntropy(reduction)'), opts?.ignoreIndex ?? -100, ls));
 }
 /** Negative log-likelihood of log-probabilities. */
 export function nllLoss(input: Tensor, target: Tensor, opts?: { weight?: Tensor; reduction?: Reduction; ignoreIndex?: number }): Tensor {
+  checkClassTarget(input, target, 'nllLoss', false);
   return wrap(N.nllLoss(tid(input, 'nllLoss(input)'), tid(target, 'nllLoss(target)'), optId(opts?.weight, 'nllLoss(weight)'),
     reductionCode(opts?.reduction, 'nllLoss(reduction)'), opts?.ignoreIndex ?? -100));
 }

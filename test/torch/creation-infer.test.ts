@@ -82,6 +82,19 @@ describe('LibTorch errors about int64 tensors say how to get floats', () => {
     expect(thrown(() => ints().div_(2)).message).toBe(want);
     expect(thrown(() => ints().mul_(0.5)).message).toBe(want);
   });
+  it('float class indices in crossEntropy / nllLoss name the target, not the int64 hint', () => {
+    const x = torch.randn([4, 3]);
+    const t = torch.tensor([0, 1, 2, 1], { dtype: 'float32' });
+    const ce = thrown(() => F.crossEntropy(x, t));
+    expect(ce).toBeInstanceOf(torch.TorchTypeError);
+    expect(ce.message).toBe(
+      "crossEntropy(target): expected int64 class indices of shape [4], or class probabilities of the input's shape [4, 3]; got float32 of shape [4] (for class indices write target.long())",
+    );
+    expect(thrown(() => F.nllLoss(x, t)).message).toBe('nllLoss(target): expected int64 class indices; got float32 of shape [4] (for class indices write target.long())');
+    // both accepted forms still work and agree: indices, and their one-hot probabilities
+    const byIndex = F.crossEntropy(x, t.long()).item();
+    expect(F.crossEntropy(x, F.oneHot(t.long(), 3).float()).item()).toBeCloseTo(byIndex, 6);
+  });
   it('other errors are left alone, and the hint is never doubled', () => {
     expect(thrown(() => torch.randn([3]).indexSelect(0, torch.tensor([0.5]))).message).toBe('index_select(): Expected dtype int32 or int64 for index');
     const e = thrown(() => ints().mean());
