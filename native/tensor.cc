@@ -444,6 +444,7 @@ void registerTensor(Instance& inst, Napi::Env env) {
     o.Set("cuda", Napi::Boolean::New(c.env, torch::cuda::is_available()));
     o.Set("cudnn", Napi::Boolean::New(c.env, torch::cuda::cudnn_is_available()));
     o.Set("threads", Napi::Number::New(c.env, at::get_num_threads()));
+    o.Set("interopThreads", Napi::Number::New(c.env, at::get_num_interop_threads()));
     return o;
   });
   inst.def(env, "setNumThreads", [](Ctx& c) -> Napi::Value {

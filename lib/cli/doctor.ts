@@ -31,7 +31,7 @@ export interface DoctorReport {
   addon: { path: string; loaded: boolean; error: string | null; build: AddonBuildInfo | null };
   /** null when the addon does not load. */
   libtorch: { version: string; cxx11Abi: boolean; cudaBuilt: boolean; cuda: boolean; cudnn: boolean } | null;
-  /** interOp: null (the addon does not expose LibTorch's inter-op pool size). */
+  /** interOp: null only from an addon built before config() reported it. */
   threads: { intraOp: number; interOp: number | null } | null;
   devices: { device: string; name: string | null; memoryBytes: number | null; freeBytes: number | null }[];
   datasets: { name: string; dir: string | null; found: boolean; missing: string[] }[];
@@ -144,7 +144,7 @@ export async function diagnose(data: Record<string, string> = {}): Promise<Docto
     const c = torch.config();
     report.addon.loaded = true;
     report.libtorch = { version: c.version, cxx11Abi: c.cxx11Abi, cudaBuilt: c.cudaBuilt, cuda: c.cuda, cudnn: c.cudnn };
-    report.threads = { intraOp: torch.getNumThreads(), interOp: null };
+    report.threads = { intraOp: torch.getNumThreads(), interOp: c.interopThreads ?? null };
     const smi = nvidiaSmi();
     const n = c.cuda ? torch.cuda.deviceCount() : 0;
     for (let i = 0; i < n; i++)

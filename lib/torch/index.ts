@@ -44,6 +44,8 @@ export interface TorchConfig {
   cudnn: boolean;
   /** Intra-op threads. */
   threads: number;
+  /** Inter-op threads (LibTorch's pool for independent ops; started on first use). */
+  interopThreads: number;
 }
 export function config(): TorchConfig {
   return N.config();

@@ -23,7 +23,7 @@ describe('torchmix doctor', () => {
     expect(r.addon).toEqual({ path: addonPath, loaded: true, error: null, build: addonBuildInfo() });
     expect(r.addon.build?.step).toMatch(/^(LIBTORCH|LIBTORCH_USE_PYTORCH|venv|python3|system)$/);
     expect(r.libtorch).toEqual({ version: c.version, cxx11Abi: c.cxx11Abi, cudaBuilt: c.cudaBuilt, cuda: c.cuda, cudnn: c.cudnn });
-    expect(r.threads).toEqual({ intraOp: torch.getNumThreads(), interOp: null });
+    expect(r.threads).toEqual({ intraOp: torch.getNumThreads(), interOp: torch.config().interopThreads });
     expect(r.devices[0].device).toBe('cpu');
     expect(r.devices.filter((d) => d.device.startsWith('cuda')).length).toBe(c.cuda ? torch.cuda.deviceCount() : 0);
     expect(r.node.version).toBe(process.version);
