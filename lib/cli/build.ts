@@ -33,7 +33,9 @@ export function methodName(name: string): string {
     return mixup.canonicalName(name);
   } catch {
     const known = Object.keys(mixup.methods());
-    throw new UsageError(`--method: unknown method '${name}'${didYouMean(name.toLowerCase(), [...known, 'erm', 'input'])} (known: ${known.join(', ')}; see 'torchmix methods')`);
+    throw new UsageError(
+      `--method: unknown method '${name}'${didYouMean(name.toLowerCase(), [...known, 'erm', 'input'])} (known: ${known.join(', ')}; see 'torchmix methods')`,
+    );
   }
 }
 
@@ -44,7 +46,8 @@ export function buildMethod(cfg: TrainConfig) {
   // The SSL flags (--lambda-u, --rampup, --temperature, --views, --ema) over methodOptions.
   const opts: Record<string, unknown> = { ...(cfg.methodOptions ?? {}), ...(isSsl(name) ? sslMethodOptions(cfg) : {}) };
   if (cfg.alpha !== undefined) {
-    if (!('alpha' in defaults)) throw new UsageError(`--alpha: method '${name}' has no alpha${name === 'none' ? ' (it mixes nothing)' : ' (its λ comes from its own policy)'}`);
+    if (!('alpha' in defaults))
+      throw new UsageError(`--alpha: method '${name}' has no alpha${name === 'none' ? ' (it mixes nothing)' : ' (its λ comes from its own policy)'}`);
     opts.alpha = cfg.alpha;
   }
   try {
@@ -66,7 +69,10 @@ export function loadSplit(cfg: TrainConfig, split: 'train' | 'test'): Dataset {
       const opts: Record<string, unknown> = cfg.dataset === 'blobs' ? { n, std: t.noise, seed: cfg.seed } : { n, noise: t.noise, seed: cfg.seed };
       const all = data.load(cfg.dataset, opts);
       const [start, len] = split === 'train' ? [0, t.n] : [t.n, t.nTest];
-      const part = torch.tidy(() => ({ images: torch.keep(all.images.narrow(0, start, len).clone()), labels: torch.keep(all.labels.narrow(0, start, len).clone()) }));
+      const part = torch.tidy(() => ({
+        images: torch.keep(all.images.narrow(0, start, len).clone()),
+        labels: torch.keep(all.labels.narrow(0, start, len).clone()),
+      }));
       all.images.dispose();
       all.labels.dispose();
       return { ...part, classes: all.classes };
@@ -77,7 +83,7 @@ export function loadSplit(cfg: TrainConfig, split: 'train' | 'test'): Dataset {
     return data.load(cfg.dataset, opts);
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    if (e instanceof data.DatasetError) throw new UsageError(`--data-dir: ${(e as Error).message}`);
+    if (e instanceof data.DatasetError) throw new UsageError(`--data-dir: ${e.message}`);
     throw e;
   }
 }
@@ -131,7 +137,11 @@ type AnyOptimizer = ReturnType<typeof buildOptimizer>;
 const S = optim.lrScheduler;
 
 /** The lr schedule: epoch-stepped (step, multistep, cosine, warmup) or iteration-stepped (onecycle). */
-export function buildScheduler(cfg: TrainConfig, opt: AnyOptimizer, stepsPerEpoch: number): { scheduler?: optim.lrScheduler.LRScheduler; schedulerStep: 'epoch' | 'iteration' } {
+export function buildScheduler(
+  cfg: TrainConfig,
+  opt: AnyOptimizer,
+  stepsPerEpoch: number,
+): { scheduler?: optim.lrScheduler.LRScheduler; schedulerStep: 'epoch' | 'iteration' } {
   if (cfg.schedule === 'onecycle')
     return { scheduler: new S.OneCycleLR(opt, { maxLr: cfg.lr, epochs: cfg.epochs, stepsPerEpoch: Math.max(1, stepsPerEpoch) }), schedulerStep: 'iteration' };
   const w = cfg.warmupEpochs;
@@ -181,7 +191,7 @@ export function loaderOptions(cfg: TrainConfig, train: boolean, stream: 'train' 
     shuffle: train,
     dropLast: train,
     seed: unl ? cfg.seed + 1 : cfg.seed,
-    device: cfg.device as torch.Device,
+    device: cfg.device,
     ...(norm ? { normalize: norm } : {}),
     ...(augment ? { augment } : {}),
     ...(unl && views > 1 ? { views } : {}),
@@ -191,7 +201,10 @@ export function loaderOptions(cfg: TrainConfig, train: boolean, stream: 'train' 
 /** Checks --device before anything is allocated on it. */
 export function checkDevice(cfg: TrainConfig): void {
   if (cfg.device.startsWith('cuda')) {
-    if (!torch.cuda.isAvailable()) throw new UsageError(`${flagOf('device')}: CUDA is not available here (LibTorch ${torch.config().version}, cuda: ${String(torch.config().cuda)}); use --device cpu`);
+    if (!torch.cuda.isAvailable())
+      throw new UsageError(
+        `${flagOf('device')}: CUDA is not available here (LibTorch ${torch.config().version}, cuda: ${String(torch.config().cuda)}); use --device cpu`,
+      );
     const idx = cfg.device.includes(':') ? Number(cfg.device.split(':')[1]) : 0;
     if (idx >= torch.cuda.deviceCount()) throw new UsageError(`${flagOf('device')}: ${cfg.device} does not exist (${torch.cuda.deviceCount()} CUDA device(s))`);
   }
@@ -214,7 +227,7 @@ export function locateRun(p: string, flag = '--checkpoint'): { dir: string; weig
     if (!fs.existsSync(file)) continue;
     try {
       const c = pick(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
-      if (c && typeof c === 'object' && 'dataset' in c) return { dir, weights, config: c as Record<string, unknown> };
+      if (c && typeof c === 'object' && 'dataset' in c) return { dir, weights, config: c };
     } catch {
       /* try the next one */
     }

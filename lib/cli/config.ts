@@ -25,7 +25,7 @@ type Kind = 'string' | 'number' | 'boolean';
 /** Every train flag: its config key, how it parses, and its help line. */
 export const TRAIN_FLAGS: Record<string, { key: string; kind: Kind; help: string }> = {
   dataset: { key: 'dataset', kind: 'string', help: `${DATASETS.join('|')} (default fashion-mnist)` },
-  'data-dir': { key: 'dataDir', kind: 'string', help: 'folder of the dataset files (Fashion-MNIST: Debian\'s /usr/share/datasets/fashion-mnist)' },
+  'data-dir': { key: 'dataDir', kind: 'string', help: "folder of the dataset files (Fashion-MNIST: Debian's /usr/share/datasets/fashion-mnist)" },
   model: { key: 'model', kind: 'string', help: `${MODELS.join('|')} (default: small-cnn for 28×28, preact-resnet18 for CIFAR, mlp for toy sets)` },
   method: { key: 'method', kind: 'string', help: "mixing method, see 'torchmix methods' (default mixup)" },
   alpha: { key: 'alpha', kind: 'number', help: "Beta(α, α) parameter of the method (default: the method's; ict: α and α_u)" },
@@ -43,7 +43,7 @@ export const TRAIN_FLAGS: Record<string, { key: string; kind: Kind; help: string
   'label-noise': { key: 'labelNoise', kind: 'number', help: 'fraction of train labels replaced uniformly at random, in [0, 1) (default 0)' },
   'val-split': { key: 'valSplit', kind: 'number', help: 'hold out this fraction of the train set for validation (default: validate on the test split)' },
   out: { key: 'out', kind: 'string', help: 'run folder (default runs/<dataset>-<method>-<timestamp>)' },
-  resume: { key: 'resume', kind: 'boolean', help: "continue the run in --out from its checkpoint (its saved config is the base)" },
+  resume: { key: 'resume', kind: 'boolean', help: 'continue the run in --out from its checkpoint (its saved config is the base)' },
   progress: { key: 'progress', kind: 'string', help: `${PROGRESS.join('|')} (default auto: a bar on a TTY, lines otherwise)` },
   ...PLUGIN_FLAGS,
   ...SSL_FLAGS,
@@ -84,13 +84,17 @@ export const trainConfigSchema = z.strictObject({
   progress: oneOf(PROGRESS),
   logEvery: posInt.optional(),
   /** Toy sets only: points in the train and test sets and their noise. */
-  toy: z
-    .strictObject({ n: posInt.optional(), nTest: posInt.optional(), noise: nonNeg.optional() }, msg('expected { n, nTest, noise }'))
-    .optional(),
+  toy: z.strictObject({ n: posInt.optional(), nTest: posInt.optional(), noise: nonNeg.optional() }, msg('expected { n, nTest, noise }')).optional(),
   // The plug-ins' flags (lib/cli/plugins.ts): ema, earlyStop, monitor, clipGrad.
-  ...(Object.fromEntries(Object.values(PLUGIN_FLAGS).map((f) => [f.key, f.schema])) as Record<'ema' | 'earlyStop' | 'monitor' | 'clipGrad', z.ZodOptional<z.ZodType>>),
+  ...(Object.fromEntries(Object.values(PLUGIN_FLAGS).map((f) => [f.key, f.schema])) as Record<
+    'ema' | 'earlyStop' | 'monitor' | 'clipGrad',
+    z.ZodOptional<z.ZodType>
+  >),
   // Semi-supervised training (lib/cli/ssl.ts): labels, unlabeledBatchSize, lambdaU, rampup, temperature, views, stepsPerEpoch, jitter.
-  ...(Object.fromEntries(Object.values(SSL_FLAGS).map((f) => [f.key, f.schema])) as Record<'labels' | 'unlabeledBatchSize' | 'lambdaU' | 'rampup' | 'temperature' | 'views' | 'stepsPerEpoch' | 'jitter', z.ZodOptional<z.ZodNumber>>),
+  ...(Object.fromEntries(Object.values(SSL_FLAGS).map((f) => [f.key, f.schema])) as Record<
+    'labels' | 'unlabeledBatchSize' | 'lambdaU' | 'rampup' | 'temperature' | 'views' | 'stepsPerEpoch' | 'jitter',
+    z.ZodOptional<z.ZodNumber>
+  >),
 });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 const CONFIG_KEYS = Object.keys(trainConfigSchema.shape);
@@ -116,14 +120,17 @@ export function readConfigFile(file: string, flag = '--config'): Record<string, 
   try {
     parsed = path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
   } catch (e) {
-    throw new UsageError(`${flag}: '${file}' is not valid ${path.extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+    throw new UsageError(
+      `${flag}: '${file}' is not valid ${path.extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`${flag}: '${file}' must hold an object of settings (key: value)`);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     const key = k.includes('-') ? kebabToCamel(k) : k;
-    if (!CONFIG_KEYS.includes(key)) throw new UsageError(`${path.basename(file)}: unknown setting '${k}'${didYouMean(key, CONFIG_KEYS)} (known: ${CONFIG_KEYS.join(', ')})`);
+    if (!CONFIG_KEYS.includes(key))
+      throw new UsageError(`${path.basename(file)}: unknown setting '${k}'${didYouMean(key, CONFIG_KEYS)} (known: ${CONFIG_KEYS.join(', ')})`);
     out[key] = v;
   }
   return out;
@@ -217,12 +224,15 @@ export function resolveConfig(layers: Layer[], now?: Date): TrainConfig {
   const c = r.data;
   // Cross-field rules.
   const where = (key: string) => describe(origins[key] ?? { kind: 'default' }, key);
-  if (isToy(c.dataset) && c.model !== 'mlp') throw new UsageError(`${where('model')}: the toy set '${c.dataset}' has 2-D points; only mlp fits it, got '${c.model}'`);
-  if (!isToy(c.dataset) && c.toy !== undefined) throw new UsageError(`${where('toy')}: toy settings apply to moons, spirals and blobs only, not '${c.dataset}'`);
+  if (isToy(c.dataset) && c.model !== 'mlp')
+    throw new UsageError(`${where('model')}: the toy set '${c.dataset}' has 2-D points; only mlp fits it, got '${c.model}'`);
+  if (!isToy(c.dataset) && c.toy !== undefined)
+    throw new UsageError(`${where('toy')}: toy settings apply to moons, spirals and blobs only, not '${c.dataset}'`);
   if (c.momentum !== undefined && (c.optimizer === 'adam' || c.optimizer === 'adamw'))
     throw new UsageError(`${where('momentum')}: the ${c.optimizer} optimizer has no momentum (use sgd or rmsprop)`);
   if (c.schedule === 'onecycle' && c.warmupEpochs > 0) throw new UsageError(`${where('warmupEpochs')}: onecycle has its own warmup; leave warmup at 0`);
-  if (c.warmupEpochs >= c.epochs && c.warmupEpochs > 0) throw new UsageError(`${where('warmupEpochs')}: must be less than the epochs (${c.epochs}), got ${c.warmupEpochs}`);
+  if (c.warmupEpochs >= c.epochs && c.warmupEpochs > 0)
+    throw new UsageError(`${where('warmupEpochs')}: must be less than the epochs (${c.epochs}), got ${c.warmupEpochs}`);
   const cr = c as Record<string, unknown>;
   for (const f of Object.values(PLUGIN_FLAGS))
     if (f.needs && cr[f.key] !== undefined && cr[f.needs] === undefined) throw new UsageError(`${where(f.key)}: only applies with ${flagOf(f.needs)}`);

@@ -19,19 +19,28 @@ const num = (what: string, ok: (v: number) => boolean) => z.number(msg(what)).re
 
 export const PLUGIN_FLAGS: Record<string, PluginFlag> = {
   ema: {
-    key: 'ema', kind: 'number', schema: num('expected a decay in (0, 1)', (v) => v > 0 && v < 1).optional(),
+    key: 'ema',
+    kind: 'number',
+    schema: num('expected a decay in (0, 1)', (v) => v > 0 && v < 1).optional(),
     help: 'keep an EMA of the weights with this decay (e.g. 0.999); validation and test are also reported for it (mixmatch/ict: the decay of their own EMA/teacher, default 0.999, which they are evaluated with)',
   },
   'early-stop': {
-    key: 'earlyStop', kind: 'number', schema: num('expected a positive integer', (v) => Number.isInteger(v) && v > 0).optional(),
+    key: 'earlyStop',
+    kind: 'number',
+    schema: num('expected a positive integer', (v) => Number.isInteger(v) && v > 0).optional(),
     help: 'stop after N epochs without improvement of --monitor and restore the best weights',
   },
   monitor: {
-    key: 'monitor', kind: 'string', needs: 'earlyStop', schema: z.enum(['valAcc', 'valLoss'], msg('expected one of valAcc, valLoss')).optional(),
+    key: 'monitor',
+    kind: 'string',
+    needs: 'earlyStop',
+    schema: z.enum(['valAcc', 'valLoss'], msg('expected one of valAcc, valLoss')).optional(),
     help: 'valAcc|valLoss: what --early-stop watches (default valLoss)',
   },
   'clip-grad': {
-    key: 'clipGrad', kind: 'number', schema: num('expected a number > 0', (v) => v > 0).optional(),
+    key: 'clipGrad',
+    kind: 'number',
+    schema: num('expected a number > 0', (v) => v > 0).optional(),
     help: 'clip the gradients to this total norm (2-norm) before every optimizer step',
   },
 };

@@ -84,7 +84,7 @@ async function loadTrainer(): Promise<TrainModule> {
   try {
     return (await import(spec)) as TrainModule;
   } catch (e) {
-    throw new Error(`torchmix train: the Trainer (lib/train) is not available: ${(e as Error).message}`);
+    throw new Error(`torchmix train: the Trainer (lib/train) is not available: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -162,11 +162,13 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   if (cfg.labels !== undefined) {
     const s = splitForLabels(trainSet, cfg.labels, cfg.seed);
     trainSet = s.labeled;
-    const nl = s.labeled.images.shape[0], nu = s.unlabeled.images.shape[0];
+    const nl = s.labeled.images.shape[0],
+      nu = s.unlabeled.images.shape[0];
     if (ssl) {
       const views = (method.options as { views?: number }).views ?? 1;
       unlabeledLoader = new data.DataLoader(s.unlabeled, loaderOptions(cfg, true, 'unlabeled', views));
-      if (unlabeledLoader.length === 0) throw new UsageError(`--unlabeled-batch-size: ${nu} unlabeled images make no batch of ${cfg.unlabeledBatchSize ?? cfg.batchSize}`);
+      if (unlabeledLoader.length === 0)
+        throw new UsageError(`--unlabeled-batch-size: ${nu} unlabeled images make no batch of ${cfg.unlabeledBatchSize ?? cfg.batchSize}`);
     }
     // An epoch: one pass over the unlabeled part (as many steps for the supervised-only baseline), the labeled set cycled.
     stepsPerEpoch = cfg.stepsPerEpoch ?? Math.max(1, Math.floor(nu / (ssl ? (cfg.unlabeledBatchSize ?? cfg.batchSize) : cfg.batchSize)));
@@ -175,7 +177,7 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   const trainLoader = new data.DataLoader(split ? tileToBatch(trainSet, cfg.batchSize) : trainSet, loaderOptions(cfg, true));
   const evalLoader = new data.DataLoader(valSet ?? test, loaderOptions(cfg, false));
   const testLoader = valSet ? new data.DataLoader(test, loaderOptions(cfg, false)) : evalLoader;
-  const model: Module = buildModel(cfg, full).to(cfg.device as torch.Device);
+  const model: Module = buildModel(cfg, full).to(cfg.device);
   // A method with parameters of its own (AdaMixup) builds them for this model before the optimizer.
   const methodModule = method.attach ? method.attach(model) : undefined;
   const optimizer = buildOptimizer(cfg, model, methodModule);
@@ -185,13 +187,20 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   const saved: Record<string, unknown> = { ...cfg, method: methodName, resume: false };
   fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(saved, null, 2) + '\n');
   const nParams = model.parameters().reduce((a, p) => a + p.numel(), 0);
-  const nMethod = methodModule ? methodModule.parameters().filter((p) => p.requiresGrad).reduce((a, p) => a + p.numel(), 0) : 0;
+  const nMethod = methodModule
+    ? methodModule
+        .parameters()
+        .filter((p) => p.requiresGrad)
+        .reduce((a, p) => a + p.numel(), 0)
+    : 0;
   io.err(
     `${cfg.dataset}: ${trainSet.images.shape[0]} train / ${(valSet ?? test).images.shape[0]} ${valSet ? 'validation' : 'test'} samples` +
       `${noiseRate !== undefined ? `, ${(100 * noiseRate).toFixed(1)}% train labels corrupted` : ''} (loaded in ${Date.now() - t0} ms)\n` +
-      (split ? `split: ${split.labels} labeled (${split.labelsPerClass} per class, seed ${split.seed}) + ${split.unlabeled} unlabeled${ssl ? '' : ' (not used: supervised only)'}, ${split.stepsPerEpoch} steps per epoch\n` : '') +
+      (split
+        ? `split: ${split.labels} labeled (${split.labelsPerClass} per class, seed ${split.seed}) + ${split.unlabeled} unlabeled${ssl ? '' : ' (not used: supervised only)'}, ${split.stepsPerEpoch} steps per epoch\n`
+        : '') +
       `LibTorch ${torch.config().version}, ${torch.getNumThreads()} threads, device ${cfg.device}; ${cfg.model} (${nParams.toLocaleString('en-US')} parameters${nMethod ? `; ${methodName}'s own: ${nMethod.toLocaleString('en-US')}` : ''}), ` +
-      `${methodName}${cfg.alpha !== undefined ? ` α=${cfg.alpha}` : ''}, ${cfg.optimizer} lr=${cfg.lr}, ${cfg.schedule} schedule, ${cfg.epochs} epoch${cfg.epochs === 1 ? "" : "s"}\n`,
+      `${methodName}${cfg.alpha !== undefined ? ` α=${cfg.alpha}` : ''}, ${cfg.optimizer} lr=${cfg.lr}, ${cfg.schedule} schedule, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}\n`,
   );
 
   const { Trainer, plugins } = await loadTrainer();
@@ -220,15 +229,30 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   const resultsFile = path.join(out, 'results.json');
   let testMetrics: (Metrics & Record<string, unknown>) | undefined;
   if (valSet) testMetrics = trainer.evaluate(testLoader);
-  const { writeReport, decisionBoundarySvg, DECISION_BOUNDARY_FILE, readRun, reliabilityOfModel, writeReliability, drawMixedBatch, writeMixedBatch } = await import('../report/index.js');
+  const { writeReport, decisionBoundarySvg, DECISION_BOUNDARY_FILE, readRun, reliabilityOfModel, writeReliability, drawMixedBatch, writeMixedBatch } =
+    await import('../report/index.js');
   // Pictures for the report: reliability diagrams on the test split (final model, and the EMA
   // model with --ema), and one train batch as the method mixed it (drawn without moving the run's RNG).
   const averaged = trainer.plugins.filter((p) => p.average?.module).map((p) => [p.name, p.average!.module] as const);
   // A method that evaluates with a model of its own (MixMatch's EMA, ICT's teacher): that one too.
   const methodsEval = (method as { evalModel?: () => Module }).evalModel?.();
   if (methodsEval && methodsEval !== model) averaged.push(['eval', methodsEval] as const);
-  writeReliability(out, [['final', model] as const, ...averaged].map(([name, m]) => reliabilityOfModel(m, testLoader, { model: name, split: 'test' })));
-  writeMixedBatch(out, drawMixedBatch({ method, model, loader: trainLoader, numClasses, classes: full.classes, normalize: loaderOptions(cfg, true).normalize, totalEpochs: cfg.epochs }));
+  writeReliability(
+    out,
+    [['final', model] as const, ...averaged].map(([name, m]) => reliabilityOfModel(m, testLoader, { model: name, split: 'test' })),
+  );
+  writeMixedBatch(
+    out,
+    drawMixedBatch({
+      method,
+      model,
+      loader: trainLoader,
+      numClasses,
+      classes: full.classes,
+      normalize: loaderOptions(cfg, true).normalize,
+      totalEpochs: cfg.epochs,
+    }),
+  );
   if (isToy(cfg.dataset)) {
     // The model the run is evaluated with (MixMatch's EMA, ICT's teacher), over every train point.
     const evalModel = (method as { evalModel?: () => Module }).evalModel?.() ?? model;
@@ -247,16 +271,28 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
 
   const last = history.epochs[history.epochs.length - 1];
   const run = fs.existsSync(resultsFile) ? readRun(out) : undefined;
-  const best = run?.best ?? history.epochs.reduce<{ acc?: number; epoch?: number }>((b, e) => (e.valAcc !== undefined && (b.acc === undefined || e.valAcc > b.acc) ? { acc: e.valAcc, epoch: e.epoch } : b), {});
+  const best =
+    run?.best ??
+    history.epochs.reduce<{ acc?: number; epoch?: number }>(
+      (b, e) => (e.valAcc !== undefined && (b.acc === undefined || e.valAcc > b.acc) ? { acc: e.valAcc, epoch: e.epoch } : b),
+      {},
+    );
   const what = valSet ? 'validation' : 'test';
   if (history.interrupted) io.out(`interrupted after ${history.epochs.length} epoch(s); continue with: torchmix train --resume --out ${out}\n`);
   if (history.stopped) io.out(`stopped after epoch ${history.stopped.epoch} (${history.stopped.by}): ${history.stopped.reason}\n`);
   // The plug-ins' scores (EMA: emaValAcc … in the records, .ema in evaluate()'s result).
-  const extras = (r: Record<string, unknown>) => Object.entries(r).filter((kv): kv is [string, Metrics] => typeof kv[1] === 'object' && kv[1] !== null && 'acc' in kv[1]);
+  const extras = (r: Record<string, unknown>) =>
+    Object.entries(r).filter((kv): kv is [string, Metrics] => typeof kv[1] === 'object' && kv[1] !== null && 'acc' in kv[1]);
   if (last) {
-    io.out(`${what} accuracy: ${pct(last.valAcc)} (best ${pct(best.acc)}${best.epoch !== undefined ? ` at epoch ${best.epoch}` : ''}), loss ${last.valLoss?.toFixed(4) ?? '–'}, ECE ${pct(last.valEce)}\n`);
-    for (const k of Object.keys(last).filter((k) => /^[a-z]\w*ValAcc$/.test(k) && k !== 'valAcc').map((k) => k.slice(0, -6)))
-      io.out(`${what} accuracy (${k}): ${pct(last[`${k}ValAcc`] as number)}, loss ${(last[`${k}ValLoss`] as number).toFixed(4)}, ECE ${pct(last[`${k}ValEce`] as number)}\n`);
+    io.out(
+      `${what} accuracy: ${pct(last.valAcc)} (best ${pct(best.acc)}${best.epoch !== undefined ? ` at epoch ${best.epoch}` : ''}), loss ${last.valLoss?.toFixed(4) ?? '–'}, ECE ${pct(last.valEce)}\n`,
+    );
+    for (const k of Object.keys(last)
+      .filter((k) => /^[a-z]\w*ValAcc$/.test(k) && k !== 'valAcc')
+      .map((k) => k.slice(0, -6)))
+      io.out(
+        `${what} accuracy (${k}): ${pct(last[`${k}ValAcc`] as number)}, loss ${(last[`${k}ValLoss`] as number).toFixed(4)}, ECE ${pct(last[`${k}ValEce`] as number)}\n`,
+      );
   }
   if (testMetrics) {
     io.out(`test accuracy: ${pct(testMetrics.acc)}, loss ${testMetrics.loss.toFixed(4)}, ECE ${pct(testMetrics.ece)}\n`);

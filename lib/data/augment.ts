@@ -69,7 +69,8 @@ export function augmenting(aug: AugmentOptions): boolean {
 export function planAugment(aug: AugmentOptions, shape: number[]): AugmentPlan {
   const image = aug.crop !== undefined || (aug.flip !== undefined && aug.flip !== false);
   if (aug.jitter !== undefined) {
-    if (typeof aug.jitter !== 'number' || !Number.isFinite(aug.jitter) || aug.jitter < 0) throw err(`jitter must be a finite number ≥ 0 (the noise's standard deviation), got ${String(aug.jitter)}`);
+    if (typeof aug.jitter !== 'number' || !Number.isFinite(aug.jitter) || aug.jitter < 0)
+      throw err(`jitter must be a finite number ≥ 0 (the noise's standard deviation), got ${String(aug.jitter)}`);
     if (aug.jitter > 0) {
       if (image) throw err('jitter is for feature vectors (N×D), crop and flip for images (N×C×H×W): not both');
       if (shape.length !== 2) throw err(`jitter needs N×D feature vectors, got shape [${shape.join(', ')}]`);
@@ -87,7 +88,8 @@ export function planAugment(aug: AugmentOptions, shape: number[]): AugmentPlan {
     if (crop === null || typeof crop !== 'object') throw err('crop must be { size?, padding?, mode? }');
     const size = crop.size ?? [h, w];
     [sh, sw] = typeof size === 'number' ? [size, size] : Array.isArray(size) && size.length === 2 ? size : [NaN, NaN];
-    if (!Number.isInteger(sh) || !Number.isInteger(sw) || sh < 1 || sw < 1) throw err(`crop.size must be a positive integer or [h, w], got ${JSON.stringify(size)}`);
+    if (!Number.isInteger(sh) || !Number.isInteger(sw) || sh < 1 || sw < 1)
+      throw err(`crop.size must be a positive integer or [h, w], got ${JSON.stringify(size)}`);
     pad = crop.padding ?? 0;
     if (!Number.isInteger(pad) || pad < 0) throw err(`crop.padding must be a non-negative integer, got ${String(crop.padding)}`);
     mode = crop.mode ?? 'zero';
@@ -162,6 +164,12 @@ export function drawJitter(p: AugmentPlan, n: number, rng: Rng, out: Float32Arra
  *  (b×C×Hp×Wp) and its offsets and directions (b each). */
 export function cropFlip(rows: torch.Tensor, p: AugmentPlan, st: { iOff: torch.Tensor; j: torch.Tensor }, off: torch.Tensor, dir: torch.Tensor): torch.Tensor {
   const b = off.shape[0];
-  const idx = off.view([b, 1, 1, 1]).add(st.iOff).add(dir.view([b, 1, 1, 1]).mul(st.j));
-  return rows.view([b, p.c, p.hp * p.wp]).gather(2, idx.view([b, 1, p.sh * p.sw]).expand([b, p.c, p.sh * p.sw])).view([b, p.c, p.sh, p.sw]);
+  const idx = off
+    .view([b, 1, 1, 1])
+    .add(st.iOff)
+    .add(dir.view([b, 1, 1, 1]).mul(st.j));
+  return rows
+    .view([b, p.c, p.hp * p.wp])
+    .gather(2, idx.view([b, 1, p.sh * p.sw]).expand([b, p.c, p.sh * p.sw]))
+    .view([b, p.c, p.sh, p.sw]);
 }

@@ -249,8 +249,7 @@ function datasetTensors(ds: LoaderDataset): [Tensor, Tensor] {
   const d = ds as Record<string, unknown>;
   const images = d.images ?? d.x;
   const labels = d.labels ?? d.y;
-  if (!(images instanceof torch.Tensor) || !(labels instanceof torch.Tensor))
-    throw verr('dataset must be { images, labels } or { x, y } with Tensor values');
+  if (!(images instanceof torch.Tensor) || !(labels instanceof torch.Tensor)) throw verr('dataset must be { images, labels } or { x, y } with Tensor values');
   if (images.ndim < 1 || images.shape[0] < 1) throw verr(`dataset is empty (images shape [${images.shape.join(', ')}])`);
   return [images, labels];
 }
