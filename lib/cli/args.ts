@@ -16,8 +16,7 @@ export function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length][b.length];
 }
 
@@ -55,11 +54,15 @@ export function parseFlags(argv: string[], options: Options, command: string, op
       const m = /Unknown option '(-{1,2})([^']+)'/.exec(msg);
       const name = m ? m[2].split('=')[0] : '?';
       const flags = Object.keys(options);
-      throw new UsageError(`${m ? m[1] + name : 'unknown option'}: unknown flag for 'torchmix ${command}'${didYouMean(name, flags, '--')}; see 'torchmix ${command} --help'`);
+      throw new UsageError(
+        `${m ? m[1] + name : 'unknown option'}: unknown flag for 'torchmix ${command}'${didYouMean(name, flags, '--')}; see 'torchmix ${command} --help'`,
+      );
     }
     if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
       const m = /Unexpected argument '([^']+)'/.exec(msg);
-      throw new UsageError(`unexpected argument '${m ? m[1] : '?'}' for 'torchmix ${command}' (flags take the form --name value); see 'torchmix ${command} --help'`);
+      throw new UsageError(
+        `unexpected argument '${m ? m[1] : '?'}' for 'torchmix ${command}' (flags take the form --name value); see 'torchmix ${command} --help'`,
+      );
     }
     throw new UsageError(msg.replace(/\. To specify.*$/, '').trim());
   }

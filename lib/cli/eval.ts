@@ -39,7 +39,8 @@ export async function evalCommand(argv: string[], io: IO): Promise<number> {
     io.out(EVAL_HELP);
     return 0;
   }
-  if (typeof values.checkpoint !== 'string') throw new UsageError("--checkpoint: required (a run folder or its checkpoint.safetensors); see 'torchmix eval --help'");
+  if (typeof values.checkpoint !== 'string')
+    throw new UsageError("--checkpoint: required (a run folder or its checkpoint.safetensors); see 'torchmix eval --help'");
   const run = locateRun(values.checkpoint);
   const f = flagsToConfig({ dataset: values.dataset, 'data-dir': values['data-dir'], device: values.device ?? 'cpu', threads: values.threads });
   const bs = values['batch-size'] === undefined ? 1000 : Number(values['batch-size']);
@@ -57,10 +58,11 @@ export async function evalCommand(argv: string[], io: IO): Promise<number> {
   try {
     loadWeights(model, run.weights);
   } catch (e) {
-    if (e instanceof UsageError && cfg.dataset !== saved) throw new UsageError(`--dataset: the run was trained on ${saved}; its model does not fit ${cfg.dataset} (${e.message})`);
+    if (e instanceof UsageError && cfg.dataset !== saved)
+      throw new UsageError(`--dataset: the run was trained on ${saved}; its model does not fit ${cfg.dataset} (${e.message})`);
     throw e;
   }
-  model.to(cfg.device as torch.Device);
+  model.to(cfg.device);
   const loader = new data.DataLoader(test, { ...loaderOptions(cfg, false), batchSize: bs });
   const t0 = Date.now();
   const r = evaluateModel(model, loader);

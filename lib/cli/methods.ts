@@ -12,7 +12,12 @@ Lists the mixing methods (--method NAME of 'torchmix train'), their default opti
   -h, --help   this help
 `;
 
-const fmt = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? `[${v.map(fmt).join(', ')}]` : typeof v === 'string' ? v : String(v));
+const fmt = (v: unknown): string =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+    ? String(v)
+    : Array.isArray(v)
+      ? `[${v.map(fmt).join(', ')}]`
+      : (JSON.stringify(v) ?? String(v));
 
 /** The methods table as text. */
 export function methodsTable(): string {

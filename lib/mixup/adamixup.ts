@@ -102,12 +102,12 @@ export class AdaMixupPolicy extends Module {
   }
   /** The policy region for generator inputs g: (α, Δ), each [N], with α, Δ ≥ 0 and α + Δ ≤ 1. */
   forward(g: Tensor): { alpha: Tensor; delta: Tensor } {
-    const p = softmax(this.generatorHead.forward(this.generator.forwardFeatures(g)) as Tensor, 1);
+    const p = softmax(this.generatorHead.forward(this.generator.forwardFeatures(g)), 1);
     return { alpha: p.select(1, 0), delta: p.select(1, 1) };
   }
   /** Intrusion logits [N, 2] (class 1 = original, 0 = mixed) from trunk features. */
   discriminate(features: Tensor): Tensor {
-    return this.discriminatorHead.forward(features) as Tensor;
+    return this.discriminatorHead.forward(features);
   }
 }
 
@@ -171,7 +171,9 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
     },
     attach(model: Module): AdaMixupPolicy {
       if (!isTrunked(model))
-        throw new TorchTypeError(`${who}.attach: the model must expose a trunk (forwardFeatures, forwardHead, numFeatures, freshCopy): nn.models.smallCNN, preactResNet18/34, wideResNet and mlp do; got ${model?.constructor?.name ?? typeof model}`);
+        throw new TorchTypeError(
+          `${who}.attach: the model must expose a trunk (forwardFeatures, forwardHead, numFeatures, freshCopy): nn.models.smallCNN, preactResNet18/34, wideResNet and mlp do; got ${model?.constructor?.name ?? typeof model}`,
+        );
       if (policy !== undefined) {
         if (owner === model) return policy;
         throw new TorchValueError(`${who}.attach: this method is already attached to another model; create one method per model`);
@@ -191,7 +193,14 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
       });
       const [alphaSum, deltaSum, lamSum, correct, intrusionSum, rows, pairs] = s;
       if (pairs === 0) return undefined;
-      return { alphaMean: alphaSum / pairs, deltaMean: deltaSum / pairs, lamMean: lamSum / pairs, lamHist: h, discAcc: correct / rows, intrusionLoss: intrusionSum / rows };
+      return {
+        alphaMean: alphaSum / pairs,
+        deltaMean: deltaSum / pairs,
+        lamMean: lamSum / pairs,
+        lamHist: h,
+        discAcc: correct / rows,
+        intrusionLoss: intrusionSum / rows,
+      };
     },
     stateDict() {
       if (!sums || !hist) return undefined;
@@ -202,7 +211,9 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
       const v = st as { sums?: unknown; hist?: unknown } | undefined;
       const ok = (a: unknown, n: number) => Array.isArray(a) && a.length === n && a.every((x) => typeof x === 'number' && Number.isFinite(x));
       if (!v || !ok(v.sums, 7) || !ok(v.hist, o.histogramBins))
-        throw new TorchValueError(`${who}.loadStateDict: expected { sums: 7 numbers, hist: ${o.histogramBins} numbers }, got ${JSON.stringify(st)?.slice(0, 80)}`);
+        throw new TorchValueError(
+          `${who}.loadStateDict: expected { sums: 7 numbers, hist: ${o.histogramBins} numbers }, got ${JSON.stringify(st)?.slice(0, 80)}`,
+        );
       const device = policy ? placeOf(policy).device : 'cpu';
       sums?.dispose();
       hist?.dispose();
@@ -212,25 +223,31 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
     apply(batch: MixBatch): AdaMixupResult | MixResult {
       const B = checkBatch(who, batch);
       const model = batch.model as unknown as Module & Trunked;
-      if (!isTrunked(model)) throw new TorchTypeError(`${who}.apply: AdaMixup runs the model itself: pass batch.model, a model with a trunk (forwardFeatures, forwardHead)`);
-      if (policy === undefined) throw new TorchValueError(`${who}.apply: call method.attach(model) first and give the optimizer model.parameters() and method.module.parameters()`);
+      if (!isTrunked(model))
+        throw new TorchTypeError(`${who}.apply: AdaMixup runs the model itself: pass batch.model, a model with a trunk (forwardFeatures, forwardHead)`);
+      if (policy === undefined)
+        throw new TorchValueError(`${who}.apply: call method.attach(model) first and give the optimizer model.parameters() and method.module.parameters()`);
       if (model !== owner) throw new TorchValueError(`${who}.apply: batch.model is not the model this method was attached to`);
       const { x, y, numClasses } = batch;
       if (!isFloating(x.dtype)) throw new TorchTypeError(`${who}.apply: batch.x must be floating (normalised inputs), got ${x.dtype}`);
       if (B < 2) throw new TorchValueError(`${who}.apply: AdaMixup needs a batch of at least 2 samples, got ${B}`);
-      if (o.sample === undefined && scheduledOff(who, o, batch)) return plainResult(batch, B, { mode: 'batch', labelSmoothing: o.labelSmoothing, loss: 'ce' }, model.forward(x));
+      if (o.sample === undefined && scheduledOff(who, o, batch))
+        return plainResult(batch, B, { mode: 'batch', labelSmoothing: o.labelSmoothing, loss: 'ce' }, model.forward(x));
       const h = Math.floor(B / 2);
       const device = x.device;
       if (device !== policyDevice) {
         policyDevice = placeOf(policy).device; // moved since attach()?
         if (device !== policyDevice)
-          throw new TorchValueError(`${who}.apply: the policy (method.module) is on ${policyDevice}, the batch on ${device}: move the model first, then attach(model), or move method.module too`);
+          throw new TorchValueError(
+            `${who}.apply: the policy (method.module) is on ${policyDevice}, the batch on ${device}: move the model first, then attach(model), or move method.module too`,
+          );
       }
       const dtype = floatDtype(x);
       const s = o.sample;
       const perm = s?.partner !== undefined ? asIndex(s.partner, B, device, `${who}: sample.partner`) : randperm(B, { device });
       const partner = perm.narrow(0, 0, h);
-      const x1 = x.narrow(0, 0, h), x3 = x.narrow(0, h, B - h);
+      const x1 = x.narrow(0, 0, h),
+        x3 = x.narrow(0, h, B - h);
       const x2 = x.indexSelect(0, partner);
       const noise = (i: 0 | 1): Tensor => {
         const given = s?.noise?.[i];
@@ -239,7 +256,8 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
           throw new TorchValueError(`${who}: sample.noise[${i}] must be a Tensor of shape [${x1.shape.join(', ')}]`);
         return given.to({ dtype, device });
       };
-      const m1 = noise(0), m2 = noise(1);
+      const m1 = noise(0),
+        m2 = noise(1);
       let u: Tensor;
       if (s?.uniform !== undefined) {
         if (!(s.uniform instanceof Tensor) || s.uniform.numel() !== h) throw new TorchValueError(`${who}: sample.uniform must be a Tensor of ${h} values`);
@@ -268,22 +286,41 @@ export function adamixup(opts?: AdaMixupOptions): AdaMixupMethod {
         }
         const l = lam.detach().to('float64');
         const rows = B + h;
-        sums.add_(cat([
-          stack([alpha, delta, lam]).detach().to('float64').sum({ dim: 1 }),
-          stack([discAcc, intrusionLoss.detach().to('float64')]).mul(rows),
-          full([1], rows, { dtype: 'float64', device }), full([1], h, { dtype: 'float64', device }), // device fills: no host→device copy
-        ], 0));
-        const bin = l.mul(o.histogramBins).floor().clamp({ min: 0, max: o.histogramBins - 1 }).long();
+        sums.add_(
+          cat(
+            [
+              stack([alpha, delta, lam]).detach().to('float64').sum({ dim: 1 }),
+              stack([discAcc, intrusionLoss.detach().to('float64')]).mul(rows),
+              full([1], rows, { dtype: 'float64', device }),
+              full([1], h, { dtype: 'float64', device }), // device fills: no host→device copy
+            ],
+            0,
+          ),
+        );
+        const bin = l
+          .mul(o.histogramBins)
+          .floor()
+          .clamp({ min: 0, max: o.histogramBins - 1 })
+          .long();
         hist!.add_(zeros([o.histogramBins], { dtype: 'float64', device }).scatterAdd(0, bin, ones([h], { dtype: 'float64', device })));
       });
 
       const w = o.intrusionWeight;
       return {
-        output, target, lam, partner, alpha, delta, intrusionLoss, discAcc,
+        output,
+        target,
+        lam,
+        partner,
+        alpha,
+        delta,
+        intrusionLoss,
+        discAcc,
         loss(logits: Tensor): Tensor {
           if (!(logits instanceof Tensor)) throw new TorchTypeError('loss(logits): expected a Tensor');
           if (logits.ndim !== 2 || logits.shape[0] !== 2 * h || logits.shape[1] !== numClasses)
-            throw new TorchValueError(`loss(logits): expected logits of shape [${2 * h}, ${numClasses}] (mixed + original rows × numClasses), got [${logits.shape.join(', ')}]`);
+            throw new TorchValueError(
+              `loss(logits): expected logits of shape [${2 * h}, ${numClasses}] (mixed + original rows × numClasses), got [${logits.shape.join(', ')}]`,
+            );
           const ce = softTargetCrossEntropy(logits, target);
           return w === 1 ? ce.add(intrusionLoss) : ce.add(intrusionLoss.mul(w));
         },

@@ -61,7 +61,10 @@ export function sampleLamAndPartner(
   // A random matching: slot s of q pairs with slot s^1 (the last slot of an odd n with itself).
   const q = randperm(n, { device });
   const slot = arange(n, { device });
-  const swap = slot.add(1).sub(slot.remainder(2).mul(2)).clamp({ max: n - 1 });
+  const swap = slot
+    .add(1)
+    .sub(slot.remainder(2).mul(2))
+    .clamp({ max: n - 1 });
   const perm = zeros([n], { dtype: 'int64', device }).scatter(0, q, q.indexSelect(0, swap));
   const perPair = draw(pairs);
   const lam = zeros([n], { dtype, device }).scatter(0, q, perPair.indexSelect(0, slot.div(2, { roundingMode: 'floor' })));
@@ -95,5 +98,8 @@ export function asIndex(p: readonly number[] | Tensor, n: number, device: Device
   }
   if (!Array.isArray(p) || p.length !== n || !p.every((v) => Number.isInteger(v) && v >= 0 && v < n))
     throw new TorchValueError(`${what}: expected ${n} integers in [0, ${n - 1}], got ${JSON.stringify(p)}`);
-  return tensor(BigInt64Array.from(p, (v) => BigInt(v)), { device });
+  return tensor(
+    BigInt64Array.from(p, (v) => BigInt(v)),
+    { device },
+  );
 }

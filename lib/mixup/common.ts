@@ -80,8 +80,7 @@ export function resolveOptions<O extends CommonOptions>(
   if (opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts)))
     throw new TorchTypeError(`${who}: options must be an object, got ${JSON.stringify(opts)}`);
   const known = new Set([...Object.keys(defaults), 'sample']);
-  for (const k of Object.keys(opts ?? {}))
-    if (!known.has(k)) throw new TorchValueError(`${who}: unknown option '${k}' (known: ${[...known].join(', ')})`);
+  for (const k of Object.keys(opts ?? {})) if (!known.has(k)) throw new TorchValueError(`${who}: unknown option '${k}' (known: ${[...known].join(', ')})`);
   const o = { ...defaults } as Resolved<O>;
   for (const [k, v] of Object.entries(opts ?? {})) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   const r = o as unknown as Record<string, unknown>;
@@ -180,12 +179,7 @@ export function drawMix(
 }
 
 /** The unmixed result (ERM): λ = 1, partner i ↔ i, one-hot (smoothed) targets. */
-export function plainResult(
-  b: MixBatch,
-  n: number,
-  o: { mode: LamMode; labelSmoothing: number; loss: LossKind },
-  output?: Tensor,
-): MixResult {
+export function plainResult(b: MixBatch, n: number, o: { mode: LamMode; labelSmoothing: number; loss: LossKind }, output?: Tensor): MixResult {
   const device = b.x.device;
   const target = smoothOneHot(b.y, b.numClasses, o.labelSmoothing, floatDtype(b.x));
   return {

@@ -22,8 +22,17 @@ import { arange, stack, where, tensor, zerosLike } from '../torch/creation.js';
 import { rand, randint } from '../torch/random.js';
 import { isFloating, type DType } from '../torch/types.js';
 import {
-  resolveOptions, commonDefaults, checkBatch, drawMix, plainResult, floatDtype, lamDtype, checkAlpha, checkRange,
-  type CommonOptions, type Resolved,
+  resolveOptions,
+  commonDefaults,
+  checkBatch,
+  drawMix,
+  plainResult,
+  floatDtype,
+  lamDtype,
+  checkAlpha,
+  checkRange,
+  type CommonOptions,
+  type Resolved,
 } from './common.js';
 import { hostUniform } from './beta.js';
 import { blend, mixTargets, lossFor } from './losses.js';
@@ -69,10 +78,21 @@ export function cutmixBox(lam: Tensor, height: number, width: number, opts?: { m
     const side = (dim: number, what: string): Tensor => {
       const a = Math.floor(dim * mm[0]),
         b = Math.floor(dim * mm[1]);
-      if (b <= a) throw new TorchValueError(`cutmix: option 'minmax' [${mm.join(', ')}] gives no box sizes for an image ${what} of ${dim} (⌊${dim}·lo⌋ = ${a} ≥ ⌊${dim}·hi⌋ = ${b})`);
-      return rand(S, f64).mul(b - a).floor().add(a).clamp({ max: b - 1 });
+      if (b <= a)
+        throw new TorchValueError(
+          `cutmix: option 'minmax' [${mm.join(', ')}] gives no box sizes for an image ${what} of ${dim} (⌊${dim}·lo⌋ = ${a} ≥ ⌊${dim}·hi⌋ = ${b})`,
+        );
+      return rand(S, f64)
+        .mul(b - a)
+        .floor()
+        .add(a)
+        .clamp({ max: b - 1 });
     };
-    const start = (cut: Tensor, dim: number): Tensor => rand(S, f64).mul(cut.rsub(dim)).floor().minimum(cut.rsub(dim - 1));
+    const start = (cut: Tensor, dim: number): Tensor =>
+      rand(S, f64)
+        .mul(cut.rsub(dim))
+        .floor()
+        .minimum(cut.rsub(dim - 1));
     const ch = side(height, 'height'),
       cw = side(width, 'width');
     yl = start(ch, height);
@@ -97,8 +117,14 @@ export function boxMask(box: Tensor, height: number, width: number): Tensor {
 /** 1 − box area / image area, shape box.shape[:-1]. */
 export function boxLam(box: Tensor, height: number, width: number, dtype: DType = 'float32'): Tensor {
   const b = box.to('float64');
-  const area = b.select(-1, 1).sub(b.select(-1, 0)).mul(b.select(-1, 3).sub(b.select(-1, 2)));
-  return area.div(-(height * width)).add(1).to(dtype);
+  const area = b
+    .select(-1, 1)
+    .sub(b.select(-1, 0))
+    .mul(b.select(-1, 3).sub(b.select(-1, 2)));
+  return area
+    .div(-(height * width))
+    .add(1)
+    .to(dtype);
 }
 
 /** x with the box(es) replaced by xPartner's pixels; x is N×…×H×W, box [4] (shared) or [N, 4]. */
@@ -143,9 +169,24 @@ export function cutmix(opts?: CutMixOptions): MixMethod<Resolved<CutMixOptions>>
       let box: Tensor;
       const sb = o.sample?.box;
       if (sb !== undefined) {
-        const ok = Array.isArray(sb) && sb.length === 4 && sb.every(Number.isInteger) && 0 <= sb[0] && sb[0] <= sb[1] && sb[1] <= H && 0 <= sb[2] && sb[2] <= sb[3] && sb[3] <= W;
-        if (!ok) throw new TorchValueError(`${who}: sample.box must be integers [yl, yh, xl, xh] with 0 ≤ yl ≤ yh ≤ ${H}, 0 ≤ xl ≤ xh ≤ ${W}, got ${JSON.stringify(sb)}`);
-        box = tensor(BigInt64Array.from(sb, (v) => BigInt(v)), { device: x.device });
+        const ok =
+          Array.isArray(sb) &&
+          sb.length === 4 &&
+          sb.every(Number.isInteger) &&
+          0 <= sb[0] &&
+          sb[0] <= sb[1] &&
+          sb[1] <= H &&
+          0 <= sb[2] &&
+          sb[2] <= sb[3] &&
+          sb[3] <= W;
+        if (!ok)
+          throw new TorchValueError(
+            `${who}: sample.box must be integers [yl, yh, xl, xh] with 0 ≤ yl ≤ yh ≤ ${H}, 0 ≤ xl ≤ xh ≤ ${W}, got ${JSON.stringify(sb)}`,
+          );
+        box = tensor(
+          BigInt64Array.from(sb, (v) => BigInt(v)),
+          { device: x.device },
+        );
         if (d.lam.ndim === 1) box = box.expand([n, 4]);
       } else {
         box = cutmixBox(d.lam, H, W, { minmax: o.minmax });

@@ -50,7 +50,14 @@ export interface IctOptions {
   target?: 'logits' | 'probs';
 }
 
-export const ictDefaults: Readonly<Required<IctOptions>> = Object.freeze({ alpha: 1, alphaU: 1, lambdaU: 100, rampupEpochs: null, ema: 0.999, target: 'logits' });
+export const ictDefaults: Readonly<Required<IctOptions>> = Object.freeze({
+  alpha: 1,
+  alphaU: 1,
+  lambdaU: 100,
+  rampupEpochs: null,
+  ema: 0.999,
+  target: 'logits',
+});
 
 export interface IctMethod extends StepMethod {
   readonly name: 'ict';
@@ -65,10 +72,19 @@ export interface IctMethod extends StepMethod {
 
 export function ict(opts?: IctOptions): IctMethod {
   const who = 'mixup.ict';
-  const o = resolveSsl<IctOptions>(who, opts, { ...ictDefaults }, {
-    alpha: nonNeg, alphaU: nonNeg, lambdaU: nonNeg, ema: unit, target: oneOf('logits', 'probs'),
-    rampupEpochs: (v) => (v === null || (isNum(v) && v >= 0) ? null : 'a number ≥ 0 (epochs) or null (¼ of the run)'),
-  });
+  const o = resolveSsl<IctOptions>(
+    who,
+    opts,
+    { ...ictDefaults },
+    {
+      alpha: nonNeg,
+      alphaU: nonNeg,
+      lambdaU: nonNeg,
+      ema: unit,
+      target: oneOf('logits', 'probs'),
+      rampupEpochs: (v) => (v === null || (isNum(v) && v >= 0) ? null : 'a number ≥ 0 (epochs) or null (¼ of the run)'),
+    },
+  );
   let teacher: Module | undefined;
   let owner: Module | undefined;
   const sums = new LossSums();

@@ -24,7 +24,15 @@ export type { CommonOptions } from './common.js';
 export { none, type NoneOptions } from './none.js';
 export { input, type InputMixupOptions } from './input.js';
 export { manifold, type ManifoldMixupOptions } from './manifold.js';
-export { adamixup, AdaMixupPolicy, type AdaMixupOptions, type AdaMixupMethod, type AdaMixupResult, type AdaMixupStats, type AdaMixupSample } from './adamixup.js';
+export {
+  adamixup,
+  AdaMixupPolicy,
+  type AdaMixupOptions,
+  type AdaMixupMethod,
+  type AdaMixupResult,
+  type AdaMixupStats,
+  type AdaMixupSample,
+} from './adamixup.js';
 export { cutmix, cutmixBox, boxMask, boxLam, pasteBox, type CutMixOptions } from './cutmix.js';
 export { mixmatch, type MixMatchOptions, type MixMatchMethod, type MixMatchStats } from './mixmatch.js';
 export { ict, type IctOptions, type IctMethod } from './ict.js';
@@ -43,7 +51,13 @@ export interface MethodOptions {
 }
 
 const factories: { [K in MethodName]: (o?: MethodOptions[K]) => MixMethod<object> } & { [K in SslMethodName]: (o?: MethodOptions[K]) => StepMethod } = {
-  none, mixup: input, manifold, cutmix, adamixup, mixmatch, ict,
+  none,
+  mixup: input,
+  manifold,
+  cutmix,
+  adamixup,
+  mixmatch,
+  ict,
 };
 const aliases: Record<string, AnyMethodName> = { erm: 'none', input: 'mixup' };
 
@@ -64,7 +78,11 @@ export function canonicalName(name: string): AnyMethodName {
   const n = name.toLowerCase();
   if (n in factories) return n as AnyMethodName;
   if (n in aliases) return aliases[n];
-  throw new TorchValueError(`mixup.create: unknown method '${name}' (known: ${Object.keys(factories).join(', ')}; aliases: ${Object.entries(aliases).map(([a, c]) => `${a} → ${c}`).join(', ')})`);
+  throw new TorchValueError(
+    `mixup.create: unknown method '${name}' (known: ${Object.keys(factories).join(', ')}; aliases: ${Object.entries(aliases)
+      .map(([a, c]) => `${a} → ${c}`)
+      .join(', ')})`,
+  );
 }
 
 /** A method by name with options (validated; unknown options are errors). */
@@ -83,7 +101,12 @@ export const isSsl = (name: string): name is SslMethodName => name === 'mixmatch
 export function methods(): Record<AnyMethodName, Record<string, unknown>> {
   const copy = (d: object) => JSON.parse(JSON.stringify(d)) as Record<string, unknown>;
   return {
-    none: copy(noneDefaults), mixup: copy(inputDefaults), manifold: copy(manifoldDefaults), cutmix: copy(cutmixDefaults), adamixup: copy(adamixupDefaults),
-    mixmatch: copy(mixmatchDefaults), ict: copy(ictDefaults),
+    none: copy(noneDefaults),
+    mixup: copy(inputDefaults),
+    manifold: copy(manifoldDefaults),
+    cutmix: copy(cutmixDefaults),
+    adamixup: copy(adamixupDefaults),
+    mixmatch: copy(mixmatchDefaults),
+    ict: copy(ictDefaults),
   };
 }

@@ -18,12 +18,14 @@ export interface ManifoldMixupOptions extends CommonOptions {
   layers?: readonly number[];
 }
 
-export const manifoldDefaults = Object.freeze({ alpha: 2, layers: Object.freeze([0, 1, 2]) as readonly number[], ...commonDefaults });
+export const manifoldDefaults = Object.freeze({ alpha: 2, layers: Object.freeze<number[]>([0, 1, 2]), ...commonDefaults });
 
 function checkModel(who: string, model: unknown, layers: readonly number[], stage: number | undefined): Mixable {
   const m = model as Mixable | undefined;
   if (!m || typeof m.forward !== 'function' || !Array.isArray(m.stages))
-    throw new TorchTypeError(`${who}.apply: manifold mixup runs the model itself: pass batch.model, a model with mixing points (stages, forward(x, { mixAt, mix }))`);
+    throw new TorchTypeError(
+      `${who}.apply: manifold mixup runs the model itself: pass batch.model, a model with mixing points (stages, forward(x, { mixAt, mix }))`,
+    );
   const ns = m.stages.length;
   const list = m.stages.map((s, i) => `${i} ${s}`).join(', ');
   const bad = layers.find((k) => k >= ns);

@@ -69,7 +69,15 @@ export interface MixMatchOptions {
 }
 
 export const mixmatchDefaults: Readonly<Required<MixMatchOptions>> = Object.freeze({
-  alpha: 0.75, lambdaU: 75, temperature: 0.5, views: 2, mode: 'elem', interleave: true, bnUpdate: 'first', rampupSteps: 16384, ema: 0.999,
+  alpha: 0.75,
+  lambdaU: 75,
+  temperature: 0.5,
+  views: 2,
+  mode: 'elem',
+  interleave: true,
+  bnUpdate: 'first',
+  rampupSteps: 16384,
+  ema: 0.999,
 });
 
 export interface MixMatchStats {
@@ -94,12 +102,22 @@ export interface MixMatchMethod extends StepMethod {
 
 export function mixmatch(opts?: MixMatchOptions): MixMatchMethod {
   const who = 'mixup.mixmatch';
-  const o = resolveSsl<MixMatchOptions>(who, opts, { ...mixmatchDefaults }, {
-    alpha: nonNeg, lambdaU: nonNeg, temperature: positive, ema: unit,
-    views: (v) => (Number.isInteger(v) && (v as number) >= 1 ? null : 'a positive integer'),
-    mode: oneOf('elem', 'batch'), interleave: oneOf(true, false), bnUpdate: oneOf('first', 'all'),
-    rampupSteps: (v) => (v === 'run' || (Number.isInteger(v) && (v as number) >= 0) ? null : "a non-negative integer (steps) or 'run'"),
-  });
+  const o = resolveSsl<MixMatchOptions>(
+    who,
+    opts,
+    { ...mixmatchDefaults },
+    {
+      alpha: nonNeg,
+      lambdaU: nonNeg,
+      temperature: positive,
+      ema: unit,
+      views: (v) => (Number.isInteger(v) && (v as number) >= 1 ? null : 'a positive integer'),
+      mode: oneOf('elem', 'batch'),
+      interleave: oneOf(true, false),
+      bnUpdate: oneOf('first', 'all'),
+      rampupSteps: (v) => (v === 'run' || (Number.isInteger(v) && (v as number) >= 0) ? null : "a non-negative integer (steps) or 'run'"),
+    },
+  );
   let avg: ModelEMA | undefined;
   let owner: Module | undefined;
   const sums = new LossSums();
@@ -127,7 +145,10 @@ export function mixmatch(opts?: MixMatchOptions): MixMatchMethod {
       const ub = unlabeledBatch(who, ctx);
       const { x, y } = ctx.batches.train;
       const us = ub.views ?? [ub.x];
-      if (us.length !== o.views) throw new TorchValueError(`${who}: option views is ${o.views} but the unlabeled batch has ${us.length} view(s) (make its loader with views: ${o.views})`);
+      if (us.length !== o.views)
+        throw new TorchValueError(
+          `${who}: option views is ${o.views} but the unlabeled batch has ${us.length} view(s) (make its loader with views: ${o.views})`,
+        );
       const B = x.shape[0];
       const K = o.views;
       const fwd = (t: Tensor) => model.forward(t) as Tensor;

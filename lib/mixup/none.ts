@@ -10,7 +10,7 @@ export interface NoneOptions {
   loss?: LossKind;
 }
 
-export const noneDefaults: Readonly<Required<NoneOptions>> = Object.freeze({ labelSmoothing: 0, loss: 'ce' as LossKind });
+export const noneDefaults: Readonly<Required<NoneOptions>> = Object.freeze({ labelSmoothing: 0, loss: 'ce' });
 
 export function none(opts?: NoneOptions): MixMethod<Resolved<NoneOptions>> {
   const o = resolveOptions<NoneOptions>('mixup.none', opts, { ...noneDefaults });

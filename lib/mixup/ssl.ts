@@ -17,8 +17,10 @@ import type { StepContext } from '../train/step.js';
 
 /** p^(1/T) / Σ_c p^(1/T), row-wise (MixMatch's sharpening; T → 0 approaches one-hot). */
 export function sharpen(p: Tensor, temperature: number): Tensor {
-  if (!(p instanceof Tensor) || p.ndim !== 2) throw new TorchValueError(`sharpen: p must be an N×C tensor of probabilities${p instanceof Tensor ? `, got shape [${p.shape.join(', ')}]` : ''}`);
-  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new TorchValueError(`sharpen: temperature must be a finite number > 0, got ${String(temperature)}`);
+  if (!(p instanceof Tensor) || p.ndim !== 2)
+    throw new TorchValueError(`sharpen: p must be an N×C tensor of probabilities${p instanceof Tensor ? `, got shape [${p.shape.join(', ')}]` : ''}`);
+  if (!(temperature > 0) || !Number.isFinite(temperature))
+    throw new TorchValueError(`sharpen: temperature must be a finite number > 0, got ${String(temperature)}`);
   const pt = p.pow(1 / temperature);
   return pt.div(pt.sum({ dim: 1, keepdim: true }));
 }
@@ -42,7 +44,10 @@ export function interleaveOffsets(batch: number, nu: number): number[] {
 export function interleave(xs: readonly Tensor[], batch: number): Tensor[] {
   if (!Array.isArray(xs) || xs.length < 2 || !xs.every((x) => x instanceof Tensor)) throw new TorchTypeError('interleave: expected at least two tensors');
   for (const x of xs)
-    if (x.shape[0] !== batch) throw new TorchValueError(`interleave: every batch must have ${batch} rows (labeled and unlabeled batches of equal size), got [${xs.map((t) => t.shape[0]).join(', ')}]`);
+    if (x.shape[0] !== batch)
+      throw new TorchValueError(
+        `interleave: every batch must have ${batch} rows (labeled and unlabeled batches of equal size), got [${xs.map((t) => t.shape[0]).join(', ')}]`,
+      );
   const nu = xs.length - 1;
   const off = interleaveOffsets(batch, nu);
   const parts = xs.map((v) => Array.from({ length: nu + 1 }, (_, p) => v.narrow(0, off[p], off[p + 1] - off[p])));
@@ -95,8 +100,14 @@ export function unlabeledBatch(who: string, ctx: StepContext): Batch {
 }
 
 /** Option checking for the SSL methods: defaults filled in, unknown names and bad values are errors naming the option. */
-export function resolveSsl<O extends object>(who: string, opts: O | undefined, defaults: Required<O>, check: Record<keyof O, (v: unknown) => string | null>): Required<O> {
-  if (opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) throw new TorchTypeError(`${who}: options must be an object, got ${JSON.stringify(opts)}`);
+export function resolveSsl<O extends object>(
+  who: string,
+  opts: O | undefined,
+  defaults: Required<O>,
+  check: Record<keyof O, (v: unknown) => string | null>,
+): Required<O> {
+  if (opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts)))
+    throw new TorchTypeError(`${who}: options must be an object, got ${JSON.stringify(opts)}`);
   const known = Object.keys(defaults);
   for (const k of Object.keys(opts ?? {})) if (!known.includes(k)) throw new TorchValueError(`${who}: unknown option '${k}' (known: ${known.join(', ')})`);
   const o = { ...defaults };
@@ -112,7 +123,10 @@ export const isNum = (v: unknown): v is number => typeof v === 'number' && Numbe
 export const nonNeg = (v: unknown) => (isNum(v) && v >= 0 ? null : 'a number ≥ 0');
 export const positive = (v: unknown) => (isNum(v) && v > 0 ? null : 'a number > 0');
 export const unit = (v: unknown) => (isNum(v) && v >= 0 && v < 1 ? null : 'a number in [0, 1)');
-export const oneOf = (...a: readonly unknown[]) => (v: unknown) => (a.includes(v) ? null : `one of ${a.map((x) => JSON.stringify(x)).join(', ')}`);
+export const oneOf =
+  (...a: readonly unknown[]) =>
+  (v: unknown) =>
+    a.includes(v) ? null : `one of ${a.map((x) => JSON.stringify(x)).join(', ')}`;
 
 /**
  * The per-epoch means an SSL method reports (epochStats): supervised loss, unsupervised loss and the
@@ -152,7 +166,8 @@ export class LossSums {
   }
   loadStateDict(who: string, st: unknown): void {
     const v = (st as { sums?: unknown } | undefined)?.sums;
-    if (!Array.isArray(v) || v.length !== 4 || !v.every(isNum)) throw new TorchValueError(`${who}.loadStateDict: expected { sums: 4 numbers }, got ${JSON.stringify(st)?.slice(0, 80)}`);
+    if (!Array.isArray(v) || v.length !== 4 || !v.every(isNum))
+      throw new TorchValueError(`${who}.loadStateDict: expected { sums: 4 numbers }, got ${JSON.stringify(st)?.slice(0, 80)}`);
     this.sums?.dispose();
     this.sums = undefined;
     this.start = [v[0], v[1]];

@@ -44,7 +44,8 @@ export class ModelEMA {
     if (!(this.decay >= 0 && this.decay <= 1)) throw new TorchValueError(`ModelEMA: decay must be in [0, 1], got ${this.decay}`);
     this.warmup = opts?.warmup ?? false;
     this.buffers = opts?.buffers ?? 'ema';
-    if (this.buffers !== 'ema' && this.buffers !== 'copy') throw new TorchValueError(`ModelEMA: buffers must be 'ema' or 'copy', got '${String(this.buffers)}'`);
+    if (this.buffers !== 'ema' && this.buffers !== 'copy')
+      throw new TorchValueError(`ModelEMA: buffers must be 'ema' or 'copy', got '${String(this.buffers)}'`);
     this.module = model.deepCopy().eval();
     this.module.requiresGrad_(false);
     this.pairs = this.module.namedParameters().map(([n, t]) => [t, n]);

@@ -33,22 +33,44 @@ export function conv2d(
 ): Tensor {
   need4d(input, 'conv2d(input)');
   return wrap(
-    N.conv2d(input._id, tid(weight, 'conv2d(weight)'), optId(bias, 'conv2d(bias)'),
-      pair(opts?.stride ?? 1, 'conv2d(stride)'), pair(opts?.padding ?? 0, 'conv2d(padding)'),
-      pair(opts?.dilation ?? 1, 'conv2d(dilation)'), opts?.groups ?? 1),
+    N.conv2d(
+      input._id,
+      tid(weight, 'conv2d(weight)'),
+      optId(bias, 'conv2d(bias)'),
+      pair(opts?.stride ?? 1, 'conv2d(stride)'),
+      pair(opts?.padding ?? 0, 'conv2d(padding)'),
+      pair(opts?.dilation ?? 1, 'conv2d(dilation)'),
+      opts?.groups ?? 1,
+    ),
   );
 }
 export function maxPool2d(input: Tensor, kernelSize: Pair, opts?: { stride?: Pair; padding?: Pair; dilation?: Pair; ceilMode?: boolean }): Tensor {
   need4d(input, 'maxPool2d(input)');
   const k = pair(kernelSize, 'maxPool2d(kernelSize)');
-  return wrap(N.maxPool2d(input._id, k, pair(opts?.stride ?? k, 'maxPool2d(stride)'), pair(opts?.padding ?? 0, 'maxPool2d(padding)'),
-    pair(opts?.dilation ?? 1, 'maxPool2d(dilation)'), opts?.ceilMode ?? false));
+  return wrap(
+    N.maxPool2d(
+      input._id,
+      k,
+      pair(opts?.stride ?? k, 'maxPool2d(stride)'),
+      pair(opts?.padding ?? 0, 'maxPool2d(padding)'),
+      pair(opts?.dilation ?? 1, 'maxPool2d(dilation)'),
+      opts?.ceilMode ?? false,
+    ),
+  );
 }
 export function avgPool2d(input: Tensor, kernelSize: Pair, opts?: { stride?: Pair; padding?: Pair; ceilMode?: boolean; countIncludePad?: boolean }): Tensor {
   need4d(input, 'avgPool2d(input)');
   const k = pair(kernelSize, 'avgPool2d(kernelSize)');
-  return wrap(N.avgPool2d(input._id, k, pair(opts?.stride ?? k, 'avgPool2d(stride)'), pair(opts?.padding ?? 0, 'avgPool2d(padding)'),
-    opts?.ceilMode ?? false, opts?.countIncludePad ?? true));
+  return wrap(
+    N.avgPool2d(
+      input._id,
+      k,
+      pair(opts?.stride ?? k, 'avgPool2d(stride)'),
+      pair(opts?.padding ?? 0, 'avgPool2d(padding)'),
+      opts?.ceilMode ?? false,
+      opts?.countIncludePad ?? true,
+    ),
+  );
 }
 export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair): Tensor {
   need4d(input, 'adaptiveAvgPool2d(input)');
@@ -64,8 +86,18 @@ export function batchNorm(
   const training = opts?.training ?? false;
   if (!training && (runningMean === null || runningVar === null))
     throw new TorchValueError('batchNorm(): running statistics are required when training is false');
-  return wrap(N.batchNorm(tid(input, 'batchNorm(input)'), optId(opts?.weight, 'batchNorm(weight)'), optId(opts?.bias, 'batchNorm(bias)'),
-    optId(runningMean, 'batchNorm(runningMean)'), optId(runningVar, 'batchNorm(runningVar)'), training, opts?.momentum ?? 0.1, opts?.eps ?? 1e-5));
+  return wrap(
+    N.batchNorm(
+      tid(input, 'batchNorm(input)'),
+      optId(opts?.weight, 'batchNorm(weight)'),
+      optId(opts?.bias, 'batchNorm(bias)'),
+      optId(runningMean, 'batchNorm(runningMean)'),
+      optId(runningVar, 'batchNorm(runningVar)'),
+      training,
+      opts?.momentum ?? 0.1,
+      opts?.eps ?? 1e-5,
+    ),
+  );
 }
 export function dropout(input: Tensor, opts?: { p?: number; training?: boolean }): Tensor {
   const p = opts?.p ?? 0.5;
@@ -135,8 +167,12 @@ export function oneHot(input: Tensor, numClasses = -1): Tensor {
 function checkClassTarget(input: Tensor, target: Tensor, fn: string, soft: boolean): void {
   if (!(input instanceof Tensor) || !(target instanceof Tensor) || input.isDisposed || target.isDisposed || !isFloating(target.dtype)) return;
   if (soft && target.shape.length === input.shape.length && target.shape.every((d, i) => d === input.shape[i])) return;
-  const forms = soft ? `int64 class indices of shape [${input.shape.slice(0, 1).concat(input.shape.slice(2)).join(', ')}], or class probabilities of the input's shape [${input.shape.join(', ')}]` : `int64 class indices`;
-  throw new TorchTypeError(`${fn}(target): expected ${forms}; got ${target.dtype} of shape [${target.shape.join(', ')}] (for class indices write target.long())`);
+  const forms = soft
+    ? `int64 class indices of shape [${input.shape.slice(0, 1).concat(input.shape.slice(2)).join(', ')}], or class probabilities of the input's shape [${input.shape.join(', ')}]`
+    : `int64 class indices`;
+  throw new TorchTypeError(
+    `${fn}(target): expected ${forms}; got ${target.dtype} of shape [${target.shape.join(', ')}] (for class indices write target.long())`,
+  );
 }
 /**
  * Cross-entropy from logits. target: int64 class indices (N) or class probabilities (N, C) —
@@ -151,27 +187,54 @@ export function crossEntropy(
   const ls = opts?.labelSmoothing ?? 0;
   if (!(ls >= 0 && ls <= 1)) throw new TorchValueError(`crossEntropy(): labelSmoothing must be in [0, 1], got ${ls}`);
   checkClassTarget(input, target, 'crossEntropy', true);
-  return wrap(N.crossEntropy(tid(input, 'crossEntropy(input)'), tid(target, 'crossEntropy(target)'), optId(opts?.weight, 'crossEntropy(weight)'),
-    reductionCode(opts?.reduction, 'crossEntropy(reduction)'), opts?.ignoreIndex ?? -100, ls));
+  return wrap(
+    N.crossEntropy(
+      tid(input, 'crossEntropy(input)'),
+      tid(target, 'crossEntropy(target)'),
+      optId(opts?.weight, 'crossEntropy(weight)'),
+      reductionCode(opts?.reduction, 'crossEntropy(reduction)'),
+      opts?.ignoreIndex ?? -100,
+      ls,
+    ),
+  );
 }
 /** Negative log-likelihood of log-probabilities. */
 export function nllLoss(input: Tensor, target: Tensor, opts?: { weight?: Tensor; reduction?: Reduction; ignoreIndex?: number }): Tensor {
   checkClassTarget(input, target, 'nllLoss', false);
-  return wrap(N.nllLoss(tid(input, 'nllLoss(input)'), tid(target, 'nllLoss(target)'), optId(opts?.weight, 'nllLoss(weight)'),
-    reductionCode(opts?.reduction, 'nllLoss(reduction)'), opts?.ignoreIndex ?? -100));
+  return wrap(
+    N.nllLoss(
+      tid(input, 'nllLoss(input)'),
+      tid(target, 'nllLoss(target)'),
+      optId(opts?.weight, 'nllLoss(weight)'),
+      reductionCode(opts?.reduction, 'nllLoss(reduction)'),
+      opts?.ignoreIndex ?? -100,
+    ),
+  );
 }
 export function mseLoss(input: Tensor, target: Tensor, opts?: { reduction?: Reduction }): Tensor {
   return wrap(N.mseLoss(tid(input, 'mseLoss(input)'), tid(target, 'mseLoss(target)'), reductionCode(opts?.reduction, 'mseLoss(reduction)')));
 }
 /** BCE on probabilities in [0, 1]. */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, opts?: { weight?: Tensor; reduction?: Reduction }): Tensor {
-  return wrap(N.binaryCrossEntropy(tid(input, 'binaryCrossEntropy(input)'), tid(target, 'binaryCrossEntropy(target)'),
-    optId(opts?.weight, 'binaryCrossEntropy(weight)'), reductionCode(opts?.reduction, 'binaryCrossEntropy(reduction)')));
+  return wrap(
+    N.binaryCrossEntropy(
+      tid(input, 'binaryCrossEntropy(input)'),
+      tid(target, 'binaryCrossEntropy(target)'),
+      optId(opts?.weight, 'binaryCrossEntropy(weight)'),
+      reductionCode(opts?.reduction, 'binaryCrossEntropy(reduction)'),
+    ),
+  );
 }
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opts?: { weight?: Tensor; posWeight?: Tensor; reduction?: Reduction }): Tensor {
-  return wrap(N.binaryCrossEntropyWithLogits(tid(input, 'binaryCrossEntropyWithLogits(input)'), tid(target, 'binaryCrossEntropyWithLogits(target)'),
-    optId(opts?.weight, 'binaryCrossEntropyWithLogits(weight)'), optId(opts?.posWeight, 'binaryCrossEntropyWithLogits(posWeight)'),
-    reductionCode(opts?.reduction, 'binaryCrossEntropyWithLogits(reduction)')));
+  return wrap(
+    N.binaryCrossEntropyWithLogits(
+      tid(input, 'binaryCrossEntropyWithLogits(input)'),
+      tid(target, 'binaryCrossEntropyWithLogits(target)'),
+      optId(opts?.weight, 'binaryCrossEntropyWithLogits(weight)'),
+      optId(opts?.posWeight, 'binaryCrossEntropyWithLogits(posWeight)'),
+      reductionCode(opts?.reduction, 'binaryCrossEntropyWithLogits(reduction)'),
+    ),
+  );
 }
 /** KL(target ‖ input) with input as log-probabilities; 'batchmean' divides the sum by the batch size. */
 export function klDiv(input: Tensor, target: Tensor, opts?: { reduction?: Reduction | 'batchmean'; logTarget?: boolean }): Tensor {

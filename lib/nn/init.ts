@@ -6,8 +6,18 @@ import type { Tensor } from '../torch/tensor.js';
 import { noGrad } from '../torch/autograd.js';
 
 export type Nonlinearity =
-  | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
-  | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+  | 'linear'
+  | 'conv1d'
+  | 'conv2d'
+  | 'conv3d'
+  | 'conv_transpose1d'
+  | 'conv_transpose2d'
+  | 'conv_transpose3d'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'leaky_relu'
+  | 'selu';
 export type FanMode = 'fan_in' | 'fan_out';
 
 /**
@@ -16,8 +26,14 @@ export type FanMode = 'fan_in' | 'fan_out';
  */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   switch (nonlinearity) {
-    case 'linear': case 'conv1d': case 'conv2d': case 'conv3d':
-    case 'conv_transpose1d': case 'conv_transpose2d': case 'conv_transpose3d': case 'sigmoid':
+    case 'linear':
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'conv_transpose1d':
+    case 'conv_transpose2d':
+    case 'conv_transpose3d':
+    case 'sigmoid':
       return 1;
     case 'tanh':
       return 5 / 3;
@@ -25,7 +41,8 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
       return Math.SQRT2;
     case 'leaky_relu': {
       const slope = param ?? 0.01;
-      if (typeof slope !== 'number' || !Number.isFinite(slope)) throw new TorchValueError(`calculateGain(): negative_slope ${String(param)} not a valid number`);
+      if (typeof slope !== 'number' || !Number.isFinite(slope))
+        throw new TorchValueError(`calculateGain(): negative_slope ${String(param)} not a valid number`);
       return Math.sqrt(2 / (1 + slope * slope));
     }
     case 'selu':
@@ -62,12 +79,21 @@ export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
  * u ~ U(2Φ(α)−1, 2Φ(β)−1), t = mean + std·√2·erfinv(u), clamped to [a, b].
  */
 export function truncNormal_(t: Tensor, opts?: { mean?: number; std?: number; a?: number; b?: number }): Tensor {
-  const mean = opts?.mean ?? 0, std = opts?.std ?? 1, a = opts?.a ?? -2, b = opts?.b ?? 2;
+  const mean = opts?.mean ?? 0,
+    std = opts?.std ?? 1,
+    a = opts?.a ?? -2,
+    b = opts?.b ?? 2;
   if (!(std > 0) || !(a < b)) throw new TorchValueError(`init.truncNormal_: need std > 0 and a < b, got std ${std}, a ${a}, b ${b}`);
   const cdf = (x: number) => (1 + erf((x - mean) / std / Math.SQRT2)) / 2;
   return noGrad(() => {
     t.uniform_(2 * cdf(a) - 1, 2 * cdf(b) - 1);
-    return t.copy_(t.erfinv().mul(std * Math.SQRT2).add(mean).clamp({ min: a, max: b }));
+    return t.copy_(
+      t
+        .erfinv()
+        .mul(std * Math.SQRT2)
+        .add(mean)
+        .clamp({ min: a, max: b }),
+    );
   });
 }
 /** erf(x) on the host: Taylor series below 2.5 (error < 1e-13), erfc's continued fraction above. */
@@ -75,7 +101,8 @@ function erf(x: number): number {
   const ax = Math.abs(x);
   let r: number;
   if (ax < 2.5) {
-    let term = ax, sum = ax;
+    let term = ax,
+      sum = ax;
     for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
       term *= (-ax * ax) / n;
       sum += term / (2 * n + 1);

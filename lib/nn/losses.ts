@@ -13,7 +13,8 @@ abstract class Loss extends Module {
   constructor(reduction: Reduction | undefined) {
     super();
     this.reduction = reduction ?? 'mean';
-    if (!['none', 'mean', 'sum'].includes(this.reduction)) throw new TorchValueError(`${new.target.name}: reduction must be 'none', 'mean' or 'sum', got '${String(reduction)}'`);
+    if (!['none', 'mean', 'sum'].includes(this.reduction))
+      throw new TorchValueError(`${new.target.name}: reduction must be 'none', 'mean' or 'sum', got '${String(reduction)}'`);
   }
   abstract forward(input: Tensor, target: Tensor): Tensor;
   extraRepr(): string {
@@ -34,10 +35,16 @@ export class CrossEntropyLoss extends Loss {
     this.registerBuffer('weight', opts?.weight ?? null);
     this.ignoreIndex = opts?.ignoreIndex ?? -100;
     this.labelSmoothing = opts?.labelSmoothing ?? 0;
-    if (!(this.labelSmoothing >= 0 && this.labelSmoothing <= 1)) throw new TorchValueError(`CrossEntropyLoss: labelSmoothing must be in [0, 1], got ${this.labelSmoothing}`);
+    if (!(this.labelSmoothing >= 0 && this.labelSmoothing <= 1))
+      throw new TorchValueError(`CrossEntropyLoss: labelSmoothing must be in [0, 1], got ${this.labelSmoothing}`);
   }
   forward(input: Tensor, target: Tensor): Tensor {
-    return F.crossEntropy(input, target, { weight: this.weight ?? undefined, reduction: this.reduction, ignoreIndex: this.ignoreIndex, labelSmoothing: this.labelSmoothing });
+    return F.crossEntropy(input, target, {
+      weight: this.weight ?? undefined,
+      reduction: this.reduction,
+      ignoreIndex: this.ignoreIndex,
+      labelSmoothing: this.labelSmoothing,
+    });
   }
 }
 
@@ -86,7 +93,11 @@ export class BCEWithLogitsLoss extends Loss {
     this.registerBuffer('pos_weight', opts?.posWeight ?? null);
   }
   forward(input: Tensor, target: Tensor): Tensor {
-    return F.binaryCrossEntropyWithLogits(input, target, { weight: this.weight ?? undefined, posWeight: this.pos_weight ?? undefined, reduction: this.reduction });
+    return F.binaryCrossEntropyWithLogits(input, target, {
+      weight: this.weight ?? undefined,
+      posWeight: this.pos_weight ?? undefined,
+      reduction: this.reduction,
+    });
   }
 }
 

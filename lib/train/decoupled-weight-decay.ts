@@ -32,9 +32,11 @@ export function decayedTensors(model: Module, scope: 'kernels' | 'all'): [string
 
 export function decoupledWeightDecay(opts: DecoupledWeightDecayOptions): Plugin {
   const wd = opts?.weightDecay;
-  if (typeof wd !== 'number' || !Number.isFinite(wd) || wd < 0) throw new TorchValueError(`decoupledWeightDecay: weightDecay must be a finite number ≥ 0, got ${String(wd)}`);
+  if (typeof wd !== 'number' || !Number.isFinite(wd) || wd < 0)
+    throw new TorchValueError(`decoupledWeightDecay: weightDecay must be a finite number ≥ 0, got ${String(wd)}`);
   const scope = opts.scope ?? 'kernels';
-  if (scope !== 'kernels' && scope !== 'all') throw new TorchValueError(`decoupledWeightDecay: scope must be 'kernels' or 'all', got ${JSON.stringify(opts.scope)}`);
+  if (scope !== 'kernels' && scope !== 'all')
+    throw new TorchValueError(`decoupledWeightDecay: scope must be 'kernels' or 'all', got ${JSON.stringify(opts.scope)}`);
   let ts: Tensor[] = [];
   return {
     name: 'decoupledWeightDecay',

@@ -35,7 +35,11 @@ export function calibrationSums(probs: Tensor, labels: Tensor, nBins = 15): Tens
     const correct = pred.eq(labels).float();
     // A NaN confidence (a diverged model) goes to bin 0, where its NaN makes the ECE NaN; cast as
     // is, NaN would become the index -2^63.
-    const b = conf.mul(nBins).ceil().sub(1).clamp({ min: 0, max: nBins - 1 });
+    const b = conf
+      .mul(nBins)
+      .ceil()
+      .sub(1)
+      .clamp({ min: 0, max: nBins - 1 });
     const bin = torch.where(b.isnan(), 0, b).long();
     return torch.zeros([nBins], { device: probs.device }).scatterAdd(0, bin, conf.sub(correct));
   });

@@ -106,8 +106,27 @@ export interface Resolved {
 }
 
 const OPTION_KEYS = new Set([
-  'model', 'optimizer', 'scheduler', 'schedulerStep', 'method', 'train', 'loaders', 'stepsPerEpoch', 'val', 'numClasses', 'epochs', 'plugins', 'outDir', 'config',
-  'logEvery', 'progress', 'resume', 'signal', 'handleSigint', 'onEpoch', 'onLog',
+  'model',
+  'optimizer',
+  'scheduler',
+  'schedulerStep',
+  'method',
+  'train',
+  'loaders',
+  'stepsPerEpoch',
+  'val',
+  'numClasses',
+  'epochs',
+  'plugins',
+  'outDir',
+  'config',
+  'logEvery',
+  'progress',
+  'resume',
+  'signal',
+  'handleSigint',
+  'onEpoch',
+  'onLog',
 ]);
 const HOOKS: readonly string[] = ['setup', ...EVENTS, 'evaluate', 'state', 'loadState'];
 
@@ -131,10 +150,15 @@ function checkMethod(method: AnyMethod | undefined, optimizer: AnyOptimizer): vo
         : `method '${method.name}' trains parameters of its own: call method.attach(model) before building the optimizer, and give the optimizer method.module.parameters() too`,
     );
   const inOpt = new Set(optimizer.paramGroups.flatMap((g) => g.params));
-  const missing = mm.namedParameters().filter(([, t]) => t.requiresGrad && !inOpt.has(t)).map(([n]) => n);
+  const missing = mm
+    .namedParameters()
+    .filter(([, t]) => t.requiresGrad && !inOpt.has(t))
+    .map(([n]) => n);
   const own = mm.parameters().filter((t) => t.requiresGrad).length;
   if (missing.length)
-    throw verr(`the optimizer does not train ${missing.length} of the ${own} parameters of method '${method.name}' (${missing.slice(0, 3).join(', ')}…): build it from [...model.parameters(), ...method.module.parameters()]`);
+    throw verr(
+      `the optimizer does not train ${missing.length} of the ${own} parameters of method '${method.name}' (${missing.slice(0, 3).join(', ')}…): build it from [...model.parameters(), ...method.module.parameters()]`,
+    );
 }
 
 function checkPlugins(list: unknown): Plugin[] {
@@ -142,7 +166,8 @@ function checkPlugins(list: unknown): Plugin[] {
   if (!Array.isArray(list)) throw terr('plugins must be an array of plug-ins (train.plugins.ema({ decay: 0.999 }), …)');
   const names = new Set<string>();
   list.forEach((p, i) => {
-    if (p === null || typeof p !== 'object' || typeof p.name !== 'string' || p.name === '') throw terr(`plugins[${i}] must be an object with a name and hooks (see train.Plugin)`);
+    if (p === null || typeof p !== 'object' || typeof p.name !== 'string' || p.name === '')
+      throw terr(`plugins[${i}] must be an object with a name and hooks (see train.Plugin)`);
     const bad = Object.keys(p).find((k) => k !== 'name' && typeof p[k] === 'function' && !HOOKS.includes(k));
     if (bad) throw verr(`plugins[${i}] ('${p.name}'): unknown hook '${bad}' (hooks: ${HOOKS.join(', ')})`);
     if (names.has(p.name)) throw verr(`plugins: two plug-ins named '${p.name}'`);
@@ -193,7 +218,8 @@ export function resolveOptions(opts: TrainerOptions): Resolved {
   const progress = o.progress ?? 'auto';
   if (!['auto', 'bar', 'lines', 'none'].includes(progress)) throw verr(`progress must be 'auto', 'bar', 'lines' or 'none', got ${str(o.progress)}`);
   const resume = o.resume ?? false;
-  if (typeof resume !== 'boolean' && (typeof resume !== 'string' || resume === '')) throw terr(`resume must be a boolean or a checkpoint path, got ${str(o.resume)}`);
+  if (typeof resume !== 'boolean' && (typeof resume !== 'string' || resume === ''))
+    throw terr(`resume must be a boolean or a checkpoint path, got ${str(o.resume)}`);
   if (resume === true && o.outDir === undefined) throw verr('resume: true needs outDir (or pass the checkpoint path as resume)');
   let resumeFrom: string | undefined;
   if (resume !== false) {
@@ -222,7 +248,21 @@ export function resolveOptions(opts: TrainerOptions): Resolved {
     ...builtIn((o.signal || (o.handleSigint ?? dir !== undefined)) && interruptOn({ signal: o.signal, sigint: o.handleSigint ?? dir !== undefined })),
   ];
   return {
-    model: o.model, optimizer: o.optimizer, scheduler: o.scheduler, schedulerStep, method: o.method ?? none(), train: o.train, loaders: { ...loaders }, stepsPerEpoch: o.stepsPerEpoch,
-    val: o.val, numClasses: o.numClasses, epochs: o.epochs, outDir: dir, config: o.config ?? {}, logEvery, resumeFrom, plugins,
+    model: o.model,
+    optimizer: o.optimizer,
+    scheduler: o.scheduler,
+    schedulerStep,
+    method: o.method ?? none(),
+    train: o.train,
+    loaders: { ...loaders },
+    stepsPerEpoch: o.stepsPerEpoch,
+    val: o.val,
+    numClasses: o.numClasses,
+    epochs: o.epochs,
+    outDir: dir,
+    config: o.config ?? {},
+    logEvery,
+    resumeFrom,
+    plugins,
   };
 }

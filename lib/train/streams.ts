@@ -8,7 +8,11 @@ import type { Batch, DataLoader } from '../data/loader.js';
 /** One extra stream (options.loaders): cycled, its position checkpointed. */
 export class Stream {
   private it?: Iterator<Batch>;
-  constructor(readonly name: string, readonly loader: DataLoader, public pos: { epoch: number; step: number }) {}
+  constructor(
+    readonly name: string,
+    readonly loader: DataLoader,
+    public pos: { epoch: number; step: number },
+  ) {}
   /** Replays a checkpointed position (the loader's epoch, then `step` batches skipped). */
   restore(): void {
     this.loader.setEpoch(this.pos.epoch);

@@ -59,7 +59,14 @@ export class Trainer {
 
   constructor(opts: TrainerOptions) {
     const o = resolveOptions(opts);
-    ({ model: this.model, optimizer: this.optimizer, scheduler: this.scheduler, schedulerStep: this.schedulerStep, method: this.method, train: this.train } = o);
+    ({
+      model: this.model,
+      optimizer: this.optimizer,
+      scheduler: this.scheduler,
+      schedulerStep: this.schedulerStep,
+      method: this.method,
+      train: this.train,
+    } = o);
     ({ loaders: this.loaders, val: this.val, numClasses: this.numClasses, epochs: this.epochs, outDir: this.outDir, config: this.config } = o);
     ({ logEvery: this.logEvery, resumeFrom: this.resumeFrom, plugins: this.plugins, stepsPerEpoch: this.stepsPerEpoch } = o);
     this.batchesPerEpoch = this.stepsPerEpoch ?? this.train.length;
@@ -71,7 +78,12 @@ export class Trainer {
   get files(): { log: string; checkpoint: string; checkpointJson: string; results: string } | undefined {
     const d = this.outDir;
     if (d === undefined) return undefined;
-    return { log: path.join(d, 'log.jsonl'), checkpoint: path.join(d, 'checkpoint.safetensors'), checkpointJson: path.join(d, 'checkpoint.json'), results: path.join(d, 'results.json') };
+    return {
+      log: path.join(d, 'log.jsonl'),
+      checkpoint: path.join(d, 'checkpoint.safetensors'),
+      checkpointJson: path.join(d, 'checkpoint.json'),
+      results: path.join(d, 'results.json'),
+    };
   }
 
   /** The model validated and evaluated: the method's evalModel() (MixMatch's EMA, ICT's teacher) when it has one, else the trained model. */
@@ -104,14 +116,26 @@ export class Trainer {
   }
 
   private async run(): Promise<History> {
-    const start: Position = this.resumeFrom ? loadCheckpoint(this, this.resumeFrom) : { epoch: 0, step: 0, iteration: 0, loaderEpoch: 0, streams: {}, history: [] };
+    const start: Position = this.resumeFrom
+      ? loadCheckpoint(this, this.resumeFrom)
+      : { epoch: 0, step: 0, iteration: 0, loaderEpoch: 0, streams: {}, history: [] };
     const streams = Object.entries(this.loaders).map(([k, l]) => new Stream(k, l, start.streams[k] ?? { epoch: l.epoch, step: 0 }));
     // With stepsPerEpoch the train loader is cycled too; its position is checkpointed as the stream 'train'.
     const cycled = this.stepsPerEpoch !== undefined ? new Stream('train', this.train, start.streams.train ?? { epoch: this.train.epoch, step: 0 }) : undefined;
     const all = cycled ? [cycled, ...streams] : streams;
     const s: TrainState = {
-      trainer: this, epoch: start.epoch, step: start.step, iteration: start.iteration, batchesPerEpoch: this.batchesPerEpoch, logNow: false, samples: 0,
-      seconds: 0, history: [...start.history], interrupt: false, stepInfo: {}, message: (line) => this.emit('message', s, line),
+      trainer: this,
+      epoch: start.epoch,
+      step: start.step,
+      iteration: start.iteration,
+      batchesPerEpoch: this.batchesPerEpoch,
+      logNow: false,
+      samples: 0,
+      seconds: 0,
+      history: [...start.history],
+      interrupt: false,
+      stepInfo: {},
+      message: (line) => this.emit('message', s, line),
     };
     let lossSum = start.lossSum;
     let lastSaved = this.resumeFrom ? `${start.epoch}:${start.step}` : '';
@@ -119,7 +143,16 @@ export class Trainer {
     const checkpoint = (completed: number, loaderEpoch: number, partial?: Position['partial']) => {
       const key = `${completed}:${partial ? s.step : 0}`;
       if (key === lastSaved) return;
-      s.position = { epoch: completed, step: partial ? s.step : 0, iteration: s.iteration, loaderEpoch, partial, lossSum: partial && lossSum, streams: Object.fromEntries(all.map((x) => [x.name, { ...x.pos }])), history: s.history };
+      s.position = {
+        epoch: completed,
+        step: partial ? s.step : 0,
+        iteration: s.iteration,
+        loaderEpoch,
+        partial,
+        lossSum: partial && lossSum,
+        streams: Object.fromEntries(all.map((x) => [x.name, { ...x.pos }])),
+        history: s.history,
+      };
       this.emit('checkpoint', s);
       lastSaved = key;
     };
@@ -146,7 +179,8 @@ export class Trainer {
         const it = cycled ? take(cycled, s.batchesPerEpoch - skip) : this.train[Symbol.iterator]();
         let finished = false;
         try {
-          if (cycled) s.step = skip; // the stream resumes at its checkpointed position
+          if (cycled)
+            s.step = skip; // the stream resumes at its checkpointed position
           else for (; s.step < skip; s.step++) torch.tidy(() => void it.next());
           this.emit('epochStart', s);
           const t0 = performance.now() - s.seconds * 1000;
@@ -190,7 +224,8 @@ export class Trainer {
         if (this.val) {
           const { loss, acc: a, ece, n: _n, ...extra } = this.evaluate(this.val);
           Object.assign(rec, { valLoss: loss, valAcc: a, valEce: ece });
-          for (const [k, v] of Object.entries(extra) as [string, EvalResult][]) Object.assign(rec, { [`${k}ValLoss`]: v.loss, [`${k}ValAcc`]: v.acc, [`${k}ValEce`]: v.ece });
+          for (const [k, v] of Object.entries(extra) as [string, EvalResult][])
+            Object.assign(rec, { [`${k}ValLoss`]: v.loss, [`${k}ValAcc`]: v.acc, [`${k}ValEce`]: v.ece });
         }
         if (this.scheduler && this.schedulerStep === 'epoch') this.scheduler.step();
         s.history.push(rec);
@@ -218,10 +253,19 @@ export class Trainer {
     if (n.done) return null;
     const batches: Record<string, Batch> = { train: n.value };
     for (const x of streams) batches[x.name] = x.next();
-    const ctx = { model: this.model, batches, numClasses: this.numClasses, epoch: s.epoch - 1, totalEpochs: this.epochs, iteration: s.iteration, batchesPerEpoch: s.batchesPerEpoch };
+    const ctx = {
+      model: this.model,
+      batches,
+      numClasses: this.numClasses,
+      epoch: s.epoch - 1,
+      totalEpochs: this.epochs,
+      iteration: s.iteration,
+      batchesPerEpoch: s.batchesPerEpoch,
+    };
     const m = this.method;
     const r: StepResult = ownsStep(m) ? m.trainStep(ctx) : applyStep(m, ctx);
-    if (!(r?.loss instanceof torch.Tensor) || r.loss.ndim !== 0) throw new torch.TorchTypeError(`Trainer: method '${m.name}': trainStep(ctx) must return { loss: a 0-d Tensor }`);
+    if (!(r?.loss instanceof torch.Tensor) || r.loss.ndim !== 0)
+      throw new torch.TorchTypeError(`Trainer: method '${m.name}': trainStep(ctx) must return { loss: a 0-d Tensor }`);
     this.emit('beforeBackward', s, r.loss);
     this.optimizer.zeroGrad();
     r.loss.backward();

@@ -9,7 +9,6 @@ import { cli, tmp } from '../helpers/cli.js';
 import { trainConfigFromArgs } from '../../lib/cli/train.js';
 import { suggest } from '../../lib/cli/args.js';
 
-
 describe('torchmix train: bad flags exit with code 2 and name the flag', () => {
   const cases: [string[], RegExp][] = [
     [['--lrr', '0.1'], /--lrr: unknown flag .*did you mean --lr\?/],
@@ -81,7 +80,16 @@ describe('torchmix train: config files (JSON and YAML) and precedence', () => {
     fs.writeFileSync(f, JSON.stringify({ dataset: 'moons', method: 'manifold', alpha: 0.5, epochs: 7, 'batch-size': 32, methodOptions: { mode: 'elem' } }));
     const c = trainConfigFromArgs(['--config', f, '--epochs', '3', '--seed', '4'], now);
     if (c === 'help') throw new Error('help');
-    expect(c).toMatchObject({ dataset: 'moons', method: 'manifold', alpha: 0.5, epochs: 3, batchSize: 32, seed: 4, model: 'mlp', methodOptions: { mode: 'elem' } });
+    expect(c).toMatchObject({
+      dataset: 'moons',
+      method: 'manifold',
+      alpha: 0.5,
+      epochs: 3,
+      batchSize: 32,
+      seed: 4,
+      model: 'mlp',
+      methodOptions: { mode: 'elem' },
+    });
   });
   it('reads YAML the same way', () => {
     const dir = tmp('yaml');
@@ -89,7 +97,15 @@ describe('torchmix train: config files (JSON and YAML) and precedence', () => {
     fs.writeFileSync(f, 'dataset: spirals\nmethod: cutmix\nlr: 0.01\noptimizer: adamw\nweightDecay: 0.05\nlabelNoise: 0.2\ntoy:\n  n: 200\n  noise: 0.1\n');
     const c = trainConfigFromArgs(['--config', f, '--lr', '0.02'], now);
     if (c === 'help') throw new Error('help');
-    expect(c).toMatchObject({ dataset: 'spirals', method: 'cutmix', lr: 0.02, optimizer: 'adamw', weightDecay: 0.05, labelNoise: 0.2, toy: { n: 200, noise: 0.1 } });
+    expect(c).toMatchObject({
+      dataset: 'spirals',
+      method: 'cutmix',
+      lr: 0.02,
+      optimizer: 'adamw',
+      weightDecay: 0.05,
+      labelNoise: 0.2,
+      toy: { n: 200, noise: 0.1 },
+    });
   });
   it('names the file and key of a bad value, and of an unknown key', async () => {
     const dir = tmp('badcfg');
@@ -143,7 +159,30 @@ describe('torchmix methods and --help', () => {
     });
   it('train --help lists every train flag', async () => {
     const r = await cli(['train', '--help']);
-    for (const f of ['--dataset', '--data-dir', '--model', '--method', '--alpha', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--weight-decay', '--schedule', '--warmup-epochs', '--device', '--seed', '--threads', '--label-noise', '--val-split', '--out', '--resume', '--progress', '--config'])
+    for (const f of [
+      '--dataset',
+      '--data-dir',
+      '--model',
+      '--method',
+      '--alpha',
+      '--epochs',
+      '--batch-size',
+      '--lr',
+      '--optimizer',
+      '--momentum',
+      '--weight-decay',
+      '--schedule',
+      '--warmup-epochs',
+      '--device',
+      '--seed',
+      '--threads',
+      '--label-noise',
+      '--val-split',
+      '--out',
+      '--resume',
+      '--progress',
+      '--config',
+    ])
       expect(r.out).toContain(f);
   });
   it('eval without --checkpoint, or with a folder that is not a run, is a usage error', async () => {
@@ -165,7 +204,8 @@ describe.skipIf(!hasTrainer)('end to end through the bin launcher (skipped witho
     const out = path.join(tmp('e2e'), 'run');
     const r = launcher(['train', '--dataset', 'moons', '--method', 'mixup', '--epochs', '3', '--out', out, '--progress', 'lines']);
     expect(r.status, r.stderr).toBe(0);
-    for (const f of ['results.json', 'report.html', 'config.json', 'checkpoint.safetensors', 'log.jsonl', 'decision-boundary.svg']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    for (const f of ['results.json', 'report.html', 'config.json', 'checkpoint.safetensors', 'log.jsonl', 'decision-boundary.svg'])
+      expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     expect(r.stdout).toMatch(/test accuracy: \d+\.\d\d%/);
     expect(r.stdout).toContain(`results: ${path.join(out, 'results.json')}`);
     expect(r.stdout).toContain(`report:  ${path.join(out, 'report.html')}`);
@@ -213,7 +253,23 @@ describe.skipIf(!hasTrainer)('end to end through the bin launcher (skipped witho
   });
   it('a validation split reports validation and test accuracy; label noise is applied', async () => {
     const out = path.join(tmp('val'), 'run');
-    const r = await cli(['train', '--dataset', 'blobs', '--method', 'none', '--epochs', '2', '--val-split', '0.2', '--label-noise', '0.2', '--out', out, '--progress', 'none']);
+    const r = await cli([
+      'train',
+      '--dataset',
+      'blobs',
+      '--method',
+      'none',
+      '--epochs',
+      '2',
+      '--val-split',
+      '0.2',
+      '--label-noise',
+      '0.2',
+      '--out',
+      out,
+      '--progress',
+      'none',
+    ]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/800 train \/ 200 validation samples, \d+\.\d% train labels corrupted/);
     expect(r.out).toMatch(/validation accuracy: /);

@@ -37,8 +37,29 @@ describe('torchmix train: plug-in flags are validated (exit code 2, the flag nam
 describe('torchmix train with plug-ins (two moons)', () => {
   it('--ema reports validation and test for the EMA model; --early-stop stops and says why; --clip-grad; resume', async () => {
     const out = path.join(tmp('plugins'), 'run');
-    const r = await cli(['train', '--dataset', 'moons', '--out', out, '--progress', 'lines', '--epochs', '40', '--val-split', '0.2',
-      '--ema', '0.9', '--early-stop', '2', '--monitor', 'valAcc', '--clip-grad', '1', '--lr', '0.2']);
+    const r = await cli([
+      'train',
+      '--dataset',
+      'moons',
+      '--out',
+      out,
+      '--progress',
+      'lines',
+      '--epochs',
+      '40',
+      '--val-split',
+      '0.2',
+      '--ema',
+      '0.9',
+      '--early-stop',
+      '2',
+      '--monitor',
+      'valAcc',
+      '--clip-grad',
+      '1',
+      '--lr',
+      '0.2',
+    ]);
     expect(r.code, r.err).toBe(0);
     const res = readJson(path.join(out, 'results.json'));
     const epochs = res.history.epochs as Record<string, number>[];
@@ -67,7 +88,9 @@ describe('torchmix train with plug-ins (two moons)', () => {
     const out = path.join(tmp('diverge'), 'run');
     const r = await cli(['train', '--dataset', 'moons', '--lr', '1e12', '--epochs', '3', '--out', out, '--progress', 'none']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^torchmix train: DivergenceError: training diverged: the loss became non-finite \(NaN or ±Inf\) at epoch 1, step \d+ .*learning rate too high .*\(lr 1e\+12\)/m);
+    expect(r.err).toMatch(
+      /^torchmix train: DivergenceError: training diverged: the loss became non-finite \(NaN or ±Inf\) at epoch 1, step \d+ .*learning rate too high .*\(lr 1e\+12\)/m,
+    );
     expect(r.err).not.toMatch(/out of bounds/);
     expect(fs.existsSync(path.join(out, 'checkpoint.json'))).toBe(false);
     expect(fs.existsSync(path.join(out, 'results.json'))).toBe(false);

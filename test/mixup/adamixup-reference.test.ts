@@ -21,16 +21,43 @@ const havePy = havePython('torch, safetensors', 'AdaMixup reference tests');
 const dir = mkdtempSync(path.join(tmpdir(), 'torchmix-adamixup-ref-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Enc { dtype: string; shape: number[]; data: number[] }
+interface Enc {
+  dtype: string;
+  shape: number[];
+  data: number[];
+}
 interface Case {
-  name: string; arch: 'small-cnn' | 'preact-resnet'; archArgs: Record<string, unknown>; numClasses: number; B: number; h: number;
-  stateFrom: string; stateKeys: string[]; policyStateKeys: string[]; y: Enc; perm: Enc; u: Enc;
+  name: string;
+  arch: 'small-cnn' | 'preact-resnet';
+  archArgs: Record<string, unknown>;
+  numClasses: number;
+  B: number;
+  h: number;
+  stateFrom: string;
+  stateKeys: string[];
+  policyStateKeys: string[];
+  y: Enc;
+  perm: Enc;
+  u: Enc;
   expected: { loss: number; mixLoss: number; intrusionLoss: number; discAcc: number; lam: Enc; alpha: Enc; delta: Enc; logits: Enc; discLogits: Enc };
-  gradKeys: string[]; noGrad: string[]; gradRows: Record<string, number>; afterKeys: string[]; afterPolicyKeys: string[];
+  gradKeys: string[];
+  noGrad: string[];
+  gradRows: Record<string, number>;
+  afterKeys: string[];
+  afterPolicyKeys: string[];
 }
 interface Fixture {
   meta: { torch: string };
-  truncNormal: { seed: number; numel: number; mean: number; std: number; a: number; b: number; first: number[]; stats: { mean: number; std: number; min: number; max: number } };
+  truncNormal: {
+    seed: number;
+    numel: number;
+    mean: number;
+    std: number;
+    a: number;
+    b: number;
+    first: number[];
+    stats: { mean: number; std: number; min: number; max: number };
+  };
   cases: Case[];
 }
 
@@ -39,7 +66,8 @@ const dec = (e: Enc): Tensor =>
 const vals = (t: Tensor) => Array.from(t.toArray() as ArrayLike<number | bigint>, Number);
 function maxRelDiff(got: Tensor, want: Tensor): number {
   expect(got.shape).toEqual(want.shape);
-  const g = vals(got), w = vals(want);
+  const g = vals(got),
+    w = vals(want);
   const scale = w.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12);
   return g.reduce((m, v, i) => Math.max(m, Math.abs(v - w[i])), 0) / scale;
 }

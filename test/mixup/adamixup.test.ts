@@ -25,7 +25,7 @@ function cnn(seed: number) {
 describe('models expose a trunk', () => {
   const cases: [string, () => nn.Module & nn.Trunked, number[]][] = [
     ['smallCNN', () => nn.models.smallCNN(), [3, 1, 28, 28]],
-    ['preactResNet18', () => nn.models.preactResNet18({ inChannels: 1, initialChannels: 4 } as never), [2, 1, 12, 12]],
+    ['preactResNet18', () => nn.models.preactResNet18({ inChannels: 1, initialChannels: 4 }), [2, 1, 12, 12]],
     ['wideResNet', () => nn.models.wideResNet({ depth: 10, width: 1, inChannels: 1 }), [2, 1, 12, 12]],
     ['mlp', () => nn.models.mlp([5, 7, 6, 3]), [4, 5]],
   ];
@@ -39,7 +39,8 @@ describe('models expose a trunk', () => {
       expect(vals(m.forwardHead(f))).toEqual(vals(m.forward(x)));
       const c = m.freshCopy();
       expect(c).toBeInstanceOf(m.constructor);
-      const a = m.namedParameters(), b = c.namedParameters();
+      const a = m.namedParameters(),
+        b = c.namedParameters();
       expect(b.map(([k, t]) => [k, t.shape])).toEqual(a.map(([k, t]) => [k, t.shape]));
       // Fresh init: no weight tensor shared or equal (biases/BN may start equal, weights do not).
       const w = a.filter(([k]) => k.endsWith('weight') && a.find(([kk]) => kk === k)![1].ndim > 1);
@@ -65,7 +66,9 @@ describe('mixup.adamixup: one step', () => {
       expect(r.partner.shape).toEqual([h]);
       expect(r.output!.shape).toEqual([2 * h, 10]);
       expect(r.target.shape).toEqual([2 * h, 10]);
-      const lam = vals(r.lam), a = vals(r.alpha), d = vals(r.delta);
+      const lam = vals(r.lam),
+        a = vals(r.alpha),
+        d = vals(r.delta);
       for (let i = 0; i < h; i++) {
         expect(a[i]).toBeGreaterThanOrEqual(0);
         expect(d[i]).toBeGreaterThanOrEqual(0);
@@ -74,7 +77,9 @@ describe('mixup.adamixup: one step', () => {
         expect(lam[i]).toBeLessThanOrEqual(a[i] + d[i] + 1e-12);
       }
       // Mixed rows: λ on y_i, 1−λ on y[partner_i]; the original rows one-hot y_i (i < h).
-      const T = r.target.toArray() as Float64Array, p = vals(r.partner), y = vals(b.y);
+      const T = r.target.toArray() as Float64Array,
+        p = vals(r.partner),
+        y = vals(b.y);
       for (let i = 0; i < h; i++) {
         const want = new Array(10).fill(0);
         want[y[i]] += lam[i];
@@ -102,11 +107,14 @@ describe('mixup.adamixup: one step', () => {
     // Same policy weights: attach, then copy the state.
     m.attach(model).loadStateDict(policy.stateDict());
     const r = m.apply({ ...b, model }) as mixup.AdaMixupResult;
-    const x1 = b.x.narrow(0, 0, 3), x2 = b.x.indexSelect(0, torch.tensor(BigInt64Array.from([5n, 0n, 3n])));
+    const x1 = b.x.narrow(0, 0, 3),
+      x2 = b.x.indexSelect(0, torch.tensor(BigInt64Array.from([5n, 0n, 3n])));
     const { alpha, delta } = policy.forward(noise[0].mul(x1).add(noise[1].mul(x2)).div(2));
     expect(vals(r.alpha)).toEqual(vals(alpha));
     expect(vals(r.delta)).toEqual(vals(delta));
-    const lam = vals(r.lam), a = vals(alpha), d = vals(delta);
+    const lam = vals(r.lam),
+      a = vals(alpha),
+      d = vals(delta);
     expect(lam[0]).toBeCloseTo(a[0], 14);
     expect(lam[1]).toBeCloseTo(a[1] + 0.5 * d[1], 14);
     expect(lam[2]).toBeCloseTo(a[2] + d[2], 14);
@@ -114,7 +122,8 @@ describe('mixup.adamixup: one step', () => {
     const l = r.lam.reshape([3, 1, 1, 1]);
     const xMix = x1.mul(l).add(x2.mul(l.rsub(1)));
     const want = model.forward(torch.cat([xMix, x1], 0));
-    const got = vals(r.output!), w = vals(want);
+    const got = vals(r.output!),
+      w = vals(want);
     for (let i = 0; i < w.length; i++) expect(Math.abs(got[i] - w[i])).toBeLessThan(1e-10);
     expect(vals(r.partner)).toEqual([5, 0, 3]);
   });
@@ -123,7 +132,11 @@ describe('mixup.adamixup: one step', () => {
     const model = cnn(4);
     const b = batch(6, 6);
     torch.manualSeed(7);
-    const sample = { partner: [3, 4, 5, 0, 1, 2], noise: [torch.randn([3, 1, 28, 28], f64), torch.randn([3, 1, 28, 28], f64)] as const, uniform: torch.tensor(new Float64Array([0.2, 0.6, 0.9])) };
+    const sample = {
+      partner: [3, 4, 5, 0, 1, 2],
+      noise: [torch.randn([3, 1, 28, 28], f64), torch.randn([3, 1, 28, 28], f64)] as const,
+      uniform: torch.tensor(new Float64Array([0.2, 0.6, 0.9])),
+    };
     for (const intrusionWeight of [1, 0]) {
       const m = mixup.adamixup({ headInitStd: 0.3, intrusionWeight, sample });
       torch.manualSeed(8);
@@ -134,7 +147,8 @@ describe('mixup.adamixup: one step', () => {
       policy.zeroGrad({ setToNone: true });
       model.zeroGrad({ setToNone: true });
       loss.backward();
-      const g = policy.generator;
+      // the generator is a copy of the test's small CNN: its children by name
+      const g = policy.generator as typeof policy.generator & { fc2: nn.Linear; conv1: nn.Conv2d };
       for (const [k, t] of [...g.namedParameters().filter(([k]) => !k.startsWith('fc2.')), ...policy.generatorHead.namedParameters()]) {
         expect(t.grad, `generator ${k}`).not.toBeNull();
         expect(vals(t.grad!.abs().max())[0], `generator ${k} grad`).toBeGreaterThan(0);
@@ -146,7 +160,11 @@ describe('mixup.adamixup: one step', () => {
       if (intrusionWeight === 0) expect(dw.grad === null || vals(dw.grad.abs().max())[0] === 0).toBe(true);
       else expect(vals(dw.grad!.abs().max())[0]).toBeGreaterThan(0);
       // Central differences on the generator head's last bias and one generator conv weight.
-      const probes: [Tensor, number][] = [[policy.generatorHead.namedParameters()[3][1], 0], [policy.generatorHead.namedParameters()[3][1], 1], [g.conv1.weight, 4]];
+      const probes: [Tensor, number][] = [
+        [policy.generatorHead.namedParameters()[3][1], 0],
+        [policy.generatorHead.namedParameters()[3][1], 1],
+        [g.conv1.weight, 4],
+      ];
       for (const [t, i] of probes) {
         const flat = t.detach().reshape([-1]);
         const ga = vals(t.grad!.reshape([-1]))[i];
@@ -183,7 +201,7 @@ describe('mixup.adamixup: one step', () => {
 
   it('works with every built-in model that has a trunk (PreActResNet, WideResNet, MLP): one step trains all parts', () => {
     const cases: [string, () => nn.Module & nn.Trunked, number[]][] = [
-      ['preactResNet18', () => nn.models.preactResNet18({ inChannels: 1, initialChannels: 4 } as never), [4, 1, 12, 12]],
+      ['preactResNet18', () => nn.models.preactResNet18({ inChannels: 1, initialChannels: 4 }), [4, 1, 12, 12]],
       ['wideResNet', () => nn.models.wideResNet({ depth: 10, width: 1, inChannels: 1 }), [4, 1, 12, 12]],
       ['mlp', () => nn.models.mlp([5, 7, 10]), [4, 5]],
     ];
@@ -245,7 +263,18 @@ describe('AdaMixup in the Trainer', () => {
     const valLoader = new data.DataLoader(vs, { batchSize: 64 });
     const trainer = (o: Partial<train.TrainerOptions>) =>
       new train.Trainer({ model, optimizer, method, train: trainLoader, val: valLoader, numClasses: 2, epochs: 4, progress: 'none', ...o });
-    return { model, policy, method, optimizer, trainer, dispose: () => { optimizer.dispose(); trainLoader.dispose(); valLoader.dispose(); } };
+    return {
+      model,
+      policy,
+      method,
+      optimizer,
+      trainer,
+      dispose: () => {
+        optimizer.dispose();
+        trainLoader.dispose();
+        valLoader.dispose();
+      },
+    };
   }
 
   it('needs attach() and an optimizer over the policy', () => {
@@ -254,9 +283,13 @@ describe('AdaMixup in the Trainer', () => {
     const model = nn.models.mlp([2, 8, 2]);
     const method = mixup.adamixup();
     const opt1 = new optim.SGD(model.parameters(), { lr: 0.1 });
-    expect(() => new train.Trainer({ model, optimizer: opt1, method, train: loader, numClasses: 2, epochs: 1 })).toThrow(/call method.attach\(model\) before building the optimizer/);
+    expect(() => new train.Trainer({ model, optimizer: opt1, method, train: loader, numClasses: 2, epochs: 1 })).toThrow(
+      /call method.attach\(model\) before building the optimizer/,
+    );
     method.attach(model);
-    expect(() => new train.Trainer({ model, optimizer: opt1, method, train: loader, numClasses: 2, epochs: 1 })).toThrow(/does not train 12 of the 12 parameters of method 'adamixup'/);
+    expect(() => new train.Trainer({ model, optimizer: opt1, method, train: loader, numClasses: 2, epochs: 1 })).toThrow(
+      /does not train 12 of the 12 parameters of method 'adamixup'/,
+    );
     loader.dispose();
   });
 
@@ -281,7 +314,17 @@ describe('AdaMixup in the Trainer', () => {
     const mid = tmpDir('ada-mid');
     const ac = new AbortController();
     const m1 = setupAda(0);
-    await m1.trainer({ epochs: 3, outDir: mid, logEvery: 1, signal: ac.signal, onLog: (st) => { if (st.iteration === 9) ac.abort(); } }).fit();
+    await m1
+      .trainer({
+        epochs: 3,
+        outDir: mid,
+        logEvery: 1,
+        signal: ac.signal,
+        onLog: (st) => {
+          if (st.iteration === 9) ac.abort();
+        },
+      })
+      .fit();
     m1.dispose();
     const m2 = setupAda(5);
     const hm = await m2.trainer({ epochs: 3, outDir: mid, logEvery: 1, resume: true }).fit();
@@ -322,10 +365,11 @@ describe('init.truncNormal_', () => {
     expect(v.reduce((a, b) => Math.min(a, b))).toBeGreaterThanOrEqual(-1);
     expect(v.reduce((a, b) => Math.max(a, b))).toBeLessThanOrEqual(3);
     // Truncated normal moments: α = (a−μ)/σ = −0.75, β = (b−μ)/σ = 1.25.
-    const phi = (z: number) => Math.exp(-z * z / 2) / Math.sqrt(2 * Math.PI);
+    const phi = (z: number) => Math.exp((-z * z) / 2) / Math.sqrt(2 * Math.PI);
     const Z = 0.8943502263331446 - 0.2266273523768682; // Φ(1.25) − Φ(−0.75)
-    const al = -0.75, be = 1.25;
-    const mean = 0.5 + 2 * (phi(al) - phi(be)) / Z;
+    const al = -0.75,
+      be = 1.25;
+    const mean = 0.5 + (2 * (phi(al) - phi(be))) / Z;
     const variance = 4 * (1 + (al * phi(al) - be * phi(be)) / Z - ((phi(al) - phi(be)) / Z) ** 2);
     const m = v.reduce((x, y) => x + y, 0) / v.length;
     const s2 = v.reduce((x, y) => x + (y - m) ** 2, 0) / v.length;
@@ -339,7 +383,11 @@ describe.skipIf(!torch.cuda.isAvailable())('AdaMixup on CUDA (skipped: no CUDA d
   it('one step on CUDA equals the CPU step; a policy left on the CPU is a clear error', () => {
     const b = batch(21, 6);
     torch.manualSeed(22);
-    const sample = { partner: [1, 2, 0, 5, 4, 3], noise: [torch.randn([3, 1, 28, 28], f64), torch.randn([3, 1, 28, 28], f64)] as const, uniform: torch.tensor(new Float64Array([0.1, 0.5, 0.7])) };
+    const sample = {
+      partner: [1, 2, 0, 5, 4, 3],
+      noise: [torch.randn([3, 1, 28, 28], f64), torch.randn([3, 1, 28, 28], f64)] as const,
+      uniform: torch.tensor(new Float64Array([0.1, 0.5, 0.7])),
+    };
     const cpuModel = cnn(23);
     const gpuModel = cpuModel.deepCopy().to('cuda');
     const mc = mixup.adamixup({ headInitStd: 0.3, sample });
@@ -349,12 +397,15 @@ describe.skipIf(!torch.cuda.isAvailable())('AdaMixup on CUDA (skipped: no CUDA d
     const rc = mc.apply({ ...b, model: cpuModel });
     const rg = mg.apply({ x: b.x.to('cuda'), y: b.y.to('cuda'), numClasses: 10, model: gpuModel });
     expect(rg.output!.device).toMatch(/^cuda/);
-    const lc = vals(rc.loss(rc.output!))[0], lg = vals(rg.loss(rg.output!).to('cpu'))[0];
+    const lc = vals(rc.loss(rc.output!))[0],
+      lg = vals(rg.loss(rg.output!).to('cpu'))[0];
     expect(Math.abs(lc - lg)).toBeLessThan(1e-9);
     const moved = cnn(24);
     const m3 = mixup.adamixup();
     m3.attach(moved); // attached on the CPU, then the model alone moves
     moved.to('cuda');
-    expect(() => m3.apply({ x: b.x.to('cuda'), y: b.y.to('cuda'), numClasses: 10, model: moved })).toThrow(/the policy \(method.module\) is on cpu, the batch on cuda/);
+    expect(() => m3.apply({ x: b.x.to('cuda'), y: b.y.to('cuda'), numClasses: 10, model: moved })).toThrow(
+      /the policy \(method.module\) is on cpu, the batch on cuda/,
+    );
   });
 });

@@ -60,7 +60,10 @@ describe.skipIf(skip !== '')('same seed, same draws as the PyTorch baseline (ski
     const y = torch.randint(0, 10, [128]);
     const w = torch.arange(128, { dtype: 'float64' }).reshape([128, 1, 1, 1]);
     const wt = torch.arange(1280, { dtype: 'float64' }).reshape([128, 10]);
-    for (const [name, method] of [['mixup', mixup.input()], ['cutmix', mixup.cutmix()]] as const) {
+    for (const [name, method] of [
+      ['mixup', mixup.input()],
+      ['cutmix', mixup.cutmix()],
+    ] as const) {
       torch.manualSeed(1);
       for (let s = 0; s < 3; s++) {
         const r = method.apply({ x, y, numClasses: 10 });
@@ -87,7 +90,11 @@ y = torch.arange(1000) % 10
 print(json.dumps({'perm': [tmrng.Rng(s, e).permutation(5000)[:50] for s, e in [(0, 0), (7, 3), (2**40 + 5, 1)]],
                   'noise': tmrng.corrupt_symmetric(y, 0.4, 3, 10)[0].tolist()}))`;
     const want = JSON.parse(execFileSync(py, ['-c', code], { encoding: 'utf8' })) as { perm: number[][]; noise: number[] };
-    const keys: [number, number][] = [[0, 0], [7, 3], [2 ** 40 + 5, 1]];
+    const keys: [number, number][] = [
+      [0, 0],
+      [7, 3],
+      [2 ** 40 + 5, 1],
+    ];
     keys.forEach(([s, e], i) => expect(Array.from(new Rng(s, e).permutation(5000).slice(0, 50))).toEqual(want.perm[i]));
     const y = torch.arange(1000).remainder(10);
     const got = data.corruptLabels(y, { fraction: 0.4, mode: 'symmetric', seed: 3, numClasses: 10 }).labels;

@@ -8,12 +8,19 @@ type Tensor = torch.Tensor;
 
 /** Images whose pixels are all distinct: x[n, c, i, j] = 1000n + 100c + 10i + j. */
 function images(n: number, c: number, h: number, w: number): Tensor {
-  return torch.arange(n * c * h * w, f64).reshape([n, c, h, w]).mul(0).add(
-    torch.arange(n, f64).reshape([n, 1, 1, 1]).mul(1000)
-      .add(torch.arange(c, f64).reshape([1, c, 1, 1]).mul(100))
-      .add(torch.arange(h, f64).reshape([1, 1, h, 1]).mul(10))
-      .add(torch.arange(w, f64).reshape([1, 1, 1, w])),
-  );
+  return torch
+    .arange(n * c * h * w, f64)
+    .reshape([n, c, h, w])
+    .mul(0)
+    .add(
+      torch
+        .arange(n, f64)
+        .reshape([n, 1, 1, 1])
+        .mul(1000)
+        .add(torch.arange(c, f64).reshape([1, c, 1, 1]).mul(100))
+        .add(torch.arange(h, f64).reshape([1, 1, h, 1]).mul(10))
+        .add(torch.arange(w, f64).reshape([1, 1, 1, w])),
+    );
 }
 
 /** Checks x̃ against the box(es) pixel by pixel; returns the pasted pixel count per sample. */
@@ -47,7 +54,15 @@ describe('mixup.cutmix', () => {
     checkPaste(x, r.input!, [1, 0], [[1, 3, 0, 2]]);
     expect(vals(r.box!)).toEqual([1, 3, 0, 2]);
     expect(r.lam.item()).toBe(0.75);
-    expectNear(r.target, [[0.75, 0, 0.25], [0.25, 0, 0.75]], 1e-12, 'target');
+    expectNear(
+      r.target,
+      [
+        [0.75, 0, 0.25],
+        [0.25, 0, 0.75],
+      ],
+      1e-12,
+      'target',
+    );
     // hand-checked pixels: sample 0 row 1 col 0 comes from sample 1
     expect(vals(r.input!)[(0 * 2 + 0) * 16 + 1 * 4 + 0]).toBe(1010);
     expect(vals(r.input!)[(0 * 2 + 0) * 16 + 0 * 4 + 0]).toBe(0);
@@ -57,7 +72,15 @@ describe('mixup.cutmix', () => {
     const x = images(2, 1, 4, 4);
     const r = mixup.cutmix({ correctLam: false, sample: { lam: 0.4, partner: [1, 0], box: [1, 3, 0, 2] } }).apply({ x, y: labels([0, 2]), numClasses: 3 });
     expect(r.lam.item()).toBeCloseTo(0.4, 12);
-    expectNear(r.target, [[0.4, 0, 0.6], [0.6, 0, 0.4]], 1e-12, 'target');
+    expectNear(
+      r.target,
+      [
+        [0.4, 0, 0.6],
+        [0.6, 0, 0.4],
+      ],
+      1e-12,
+      'target',
+    );
   });
 
   for (const mode of ['batch', 'pair', 'elem'] as const) {
@@ -76,7 +99,13 @@ describe('mixup.cutmix', () => {
           if (mode === 'batch') expect(counts[s]).toBe(counts[0]);
           expect(Math.abs(lam[s] - (1 - counts[s] / 63))).toBeLessThan(1e-6);
         }
-        expect(r.target.sub(mixup.mixTargets(y, r.partner, r.lam, 3, 0, 'float64')).abs().max().item()).toBe(0);
+        expect(
+          r.target
+            .sub(mixup.mixTargets(y, r.partner, r.lam, 3, 0, 'float64'))
+            .abs()
+            .max()
+            .item(),
+        ).toBe(0);
       }
     });
   }

@@ -27,7 +27,9 @@ describe.skipIf(!havePy)('ICT = the Python reference, one step in float64 (skipp
     it(`${c.name}: losses, all gradients, weights after SGD, the teacher (weights and BatchNorm)`, () => {
       const p = ref.prepared.find((q) => q.c.name === c.name)!;
       const r = checkStep(p, ref.want);
-      expect(r.noGrad).toEqual(c.arch === 'wrn' ? ['block2.layer.0.bn1.weight', 'block2.layer.0.bn1.bias', 'block3.layer.0.bn1.weight', 'block3.layer.0.bn1.bias'] : []);
+      expect(r.noGrad).toEqual(
+        c.arch === 'wrn' ? ['block2.layer.0.bn1.weight', 'block2.layer.0.bn1.bias', 'block3.layer.0.bn1.weight', 'block3.layer.0.bn1.bias'] : [],
+      );
       expect(r.gradCount + r.noGrad.length).toBe(p.model.parameters().length);
       // The student's BatchNorm: two train-mode passes (labeled mix, unlabeled mix); the teacher's: one, its own.
       if (c.arch === 'wrn') {

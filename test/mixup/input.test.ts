@@ -15,8 +15,26 @@ const batch = () => ({ x: torch.tensor(X, f64), y: labels([0, 1, 2]), numClasses
 describe('mixup.input', () => {
   it('batch λ = 0.25, partner [2, 0, 1]: x̃ = λx + (1−λ)x[p], ỹ = λ·e_y + (1−λ)·e_y[p]', () => {
     const r = mixup.input({ sample: { lam: 0.25, partner: [2, 0, 1] } }).apply(batch());
-    expectNear(r.input!, [[4, 5], [1.5, 2.5], [3.5, 4.5]], 1e-12, 'input');
-    expectNear(r.target, [[0.25, 0, 0.75], [0.75, 0.25, 0], [0, 0.75, 0.25]], 1e-12, 'target');
+    expectNear(
+      r.input!,
+      [
+        [4, 5],
+        [1.5, 2.5],
+        [3.5, 4.5],
+      ],
+      1e-12,
+      'input',
+    );
+    expectNear(
+      r.target,
+      [
+        [0.25, 0, 0.75],
+        [0.75, 0.25, 0],
+        [0, 0.75, 0.25],
+      ],
+      1e-12,
+      'target',
+    );
     expect(r.lam.shape).toEqual([]);
     expect(vals(r.partner)).toEqual([2, 0, 1]);
     expect(r.output).toBeUndefined();
@@ -25,7 +43,16 @@ describe('mixup.input', () => {
 
   it('label smoothing 0.3 is folded into both one-hot rows (off 0.1, on 0.8)', () => {
     const r = mixup.input({ labelSmoothing: 0.3, sample: { lam: 0.25, partner: [2, 0, 1] } }).apply(batch());
-    expectNear(r.target, [[0.275, 0.1, 0.625], [0.625, 0.275, 0.1], [0.1, 0.625, 0.275]], 1e-12, 'target');
+    expectNear(
+      r.target,
+      [
+        [0.275, 0.1, 0.625],
+        [0.625, 0.275, 0.1],
+        [0.1, 0.625, 0.275],
+      ],
+      1e-12,
+      'target',
+    );
     expectNear(r.target.sum({ dim: 1 }), [1, 1, 1], 1e-12);
   });
 
@@ -33,8 +60,26 @@ describe('mixup.input', () => {
     const r = mixup.input({ mode: 'elem', partner: 'flip', sample: { lam: torch.tensor([0.25, 0.5, 1]) } }).apply(batch());
     expect(r.lam.shape).toEqual([3]);
     expect(vals(r.partner)).toEqual([2, 1, 0]);
-    expectNear(r.input!, [[4, 5], [3, 4], [5, 6]], 1e-12, 'input');
-    expectNear(r.target, [[0.25, 0, 0.75], [0, 1, 0], [0, 0, 1]], 1e-12, 'target');
+    expectNear(
+      r.input!,
+      [
+        [4, 5],
+        [3, 4],
+        [5, 6],
+      ],
+      1e-12,
+      'input',
+    );
+    expectNear(
+      r.target,
+      [
+        [0.25, 0, 0.75],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      1e-12,
+      'target',
+    );
   });
 
   it('random draws: the returned λ and partner are the ones used (every mode and partner kind)', () => {
@@ -48,7 +93,13 @@ describe('mixup.input', () => {
         const lam = r.lam.ndim === 0 ? r.lam : r.lam.reshape([7, 1, 1]);
         const want = x.mul(lam).add(x.indexSelect(0, r.partner).mul(lam.rsub(1)));
         expect(r.input!.sub(want).abs().max().item()).toBeLessThan(1e-12);
-        expect(r.target.sub(mixup.mixTargets(y, r.partner, r.lam, 4, 0, 'float64')).abs().max().item()).toBe(0);
+        expect(
+          r.target
+            .sub(mixup.mixTargets(y, r.partner, r.lam, 4, 0, 'float64'))
+            .abs()
+            .max()
+            .item(),
+        ).toBe(0);
       }
   });
 
@@ -59,7 +110,15 @@ describe('mixup.input', () => {
         const r = m.apply(batch());
         expect(vals(r.lam).every((v) => v === 1)).toBe(true);
         expectNear(r.input!, X, 0);
-        expectNear(r.target, [[1, 0, 0], [0, 1, 0], [0, 0, 1]], 0);
+        expectNear(
+          r.target,
+          [
+            [1, 0, 0],
+            [0, 1, 0],
+            [0, 0, 1],
+          ],
+          0,
+        );
         expect(vals(r.partner)).toEqual([0, 1, 2]);
       }
     }
@@ -116,10 +175,25 @@ describe('mixup.none (ERM)', () => {
   it('returns the input, one-hot targets (smoothed), λ = 1, partner i ↔ i; loss = CE', () => {
     const r = mixup.none({ labelSmoothing: 0.3 }).apply(batch());
     expectNear(r.input!, X, 0);
-    expectNear(r.target, [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]], 1e-12);
+    expectNear(
+      r.target,
+      [
+        [0.8, 0.1, 0.1],
+        [0.1, 0.8, 0.1],
+        [0.1, 0.1, 0.8],
+      ],
+      1e-12,
+    );
     expect(r.lam.item()).toBe(1);
     expect(vals(r.partner)).toEqual([0, 1, 2]);
-    const logits = torch.tensor([[1, 2, 3], [0, 0, 1], [2, -1, 0]], f64);
+    const logits = torch.tensor(
+      [
+        [1, 2, 3],
+        [0, 0, 1],
+        [2, -1, 0],
+      ],
+      f64,
+    );
     const ce = nn.functional.crossEntropy(logits, labels([0, 1, 2]), { labelSmoothing: 0.3 });
     expect(Math.abs((r.loss(logits).item() as number) - (ce.item() as number))).toBeLessThan(1e-12);
   });

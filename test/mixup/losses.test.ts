@@ -33,7 +33,14 @@ function refTargets(lam: number[], eps = 0, C = 3): number[][] {
 describe('soft targets', () => {
   it('smoothOneHot folds label smoothing: off = ε/C, on = 1 − ε + ε/C', () => {
     const t = mixup.smoothOneHot(labels([0, 2]), 4, 0.2, 'float64');
-    expectNear(t, [[0.85, 0.05, 0.05, 0.05], [0.05, 0.05, 0.85, 0.05]], 1e-12);
+    expectNear(
+      t,
+      [
+        [0.85, 0.05, 0.05, 0.05],
+        [0.05, 0.05, 0.85, 0.05],
+      ],
+      1e-12,
+    );
     expectNear(mixup.smoothOneHot(labels([1]), 3), [[0, 1, 0]], 0);
   });
   it('mixTargets = λ·onehot(y) + (1−λ)·onehot(y[partner]), per batch and per sample', () => {

@@ -47,7 +47,12 @@ describe('mixup.manifold', () => {
           continue;
         }
         const h = c.before.tolist() as number[][];
-        expectNear(c.after, h.map((row, i) => row.map((v, j) => lam * v + (1 - lam) * h[p[i]][j])), 1e-12, `h̃ at ${k}`);
+        expectNear(
+          c.after,
+          h.map((row, i) => row.map((v, j) => lam * v + (1 - lam) * h[p[i]][j])),
+          1e-12,
+          `h̃ at ${k}`,
+        );
       }
       // the output by hand: run the stages, mixing after stage k
       const fs = [(v: number) => v, (v: number) => 2 * v, (v: number) => v * v, (v: number) => v + 1];
@@ -61,7 +66,16 @@ describe('mixup.manifold', () => {
       }
       expectNear(r.output!, h, 1e-9, 'output');
       // same λ and partner for the targets: y = [0, 1, 1], y[p] = [1, 1, 0]
-      expectNear(r.target, [[0.25, 0.75], [0, 1], [0.75, 0.25]], 1e-12, 'target');
+      expectNear(
+        r.target,
+        [
+          [0.25, 0.75],
+          [0, 1],
+          [0.75, 0.25],
+        ],
+        1e-12,
+        'target',
+      );
       expect(r.lam.item()).toBe(0.25);
       expect(vals(r.partner)).toEqual(p);
     });
@@ -82,7 +96,13 @@ describe('mixup.manifold', () => {
       const l = r.lam.reshape([3, 1]);
       const want = c.before.mul(l).add(c.before.indexSelect(0, r.partner).mul(l.rsub(1)));
       expect(c.after.sub(want).abs().max().item()).toBeLessThan(1e-12);
-      expect(r.target.sub(mixup.mixTargets(labels([0, 1, 1]), r.partner, r.lam, 2, 0, 'float64')).abs().max().item()).toBe(0);
+      expect(
+        r.target
+          .sub(mixup.mixTargets(labels([0, 1, 1]), r.partner, r.lam, 2, 0, 'float64'))
+          .abs()
+          .max()
+          .item(),
+      ).toBe(0);
     }
     expect([...seen].sort()).toEqual([0, 2]);
   });
@@ -123,7 +143,9 @@ describe('mixup.manifold', () => {
 
   it('clear errors: layers out of range for the model, no model, bad layers', () => {
     const m = mixup.manifold({ layers: [0, 1, 4] });
-    expect(() => m.apply(batch(new Spy()))).toThrow(/option 'layers' \[0, 1, 4\] includes stage 4, but the model has 4 mixing points \(0 input, 1 double, 2 square, 3 shift\)/);
+    expect(() => m.apply(batch(new Spy()))).toThrow(
+      /option 'layers' \[0, 1, 4\] includes stage 4, but the model has 4 mixing points \(0 input, 1 double, 2 square, 3 shift\)/,
+    );
     expect(() => mixup.manifold().apply({ x: torch.zeros([3, 2]), y: labels([0, 1, 1]), numClasses: 2 })).toThrow(/pass batch.model/);
     expect(() => mixup.manifold({ layers: [] })).toThrow(/option 'layers'/);
     expect(() => mixup.manifold({ layers: [0, -1] })).toThrow(/option 'layers'/);

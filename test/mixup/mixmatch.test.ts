@@ -29,7 +29,9 @@ describe.skipIf(!havePy)('MixMatch = the Python reference, one step in float64 (
     it(`${c.name}: losses, all gradients, weights + BatchNorm after Adam, the EMA`, () => {
       const p = ref.prepared.find((q) => q.c.name === c.name)!;
       const r = checkStep(p, ref.want);
-      expect(r.noGrad).toEqual(c.arch === 'wrn' ? ['block2.layer.0.bn1.weight', 'block2.layer.0.bn1.bias', 'block3.layer.0.bn1.weight', 'block3.layer.0.bn1.bias'] : []);
+      expect(r.noGrad).toEqual(
+        c.arch === 'wrn' ? ['block2.layer.0.bn1.weight', 'block2.layer.0.bn1.bias', 'block3.layer.0.bn1.weight', 'block3.layer.0.bn1.bias'] : [],
+      );
       expect(r.gradCount + r.noGrad.length).toBe(p.model.parameters().length);
       if (c.arch === 'wrn') {
         expect(r.bnBuffers).toBeGreaterThan(40);
@@ -42,7 +44,17 @@ describe.skipIf(!havePy)('MixMatch = the Python reference, one step in float64 (
 
 describe('mixup.mixmatch options and ramp', () => {
   it('defaults are the official ones; errors name the option', () => {
-    expect(mixup.mixmatch().options).toEqual({ alpha: 0.75, lambdaU: 75, temperature: 0.5, views: 2, mode: 'elem', interleave: true, bnUpdate: 'first', rampupSteps: 16384, ema: 0.999 });
+    expect(mixup.mixmatch().options).toEqual({
+      alpha: 0.75,
+      lambdaU: 75,
+      temperature: 0.5,
+      views: 2,
+      mode: 'elem',
+      interleave: true,
+      bnUpdate: 'first',
+      rampupSteps: 16384,
+      ema: 0.999,
+    });
     expect(mixup.create('mixmatch', { lambdaU: 10 }).options).toMatchObject({ lambdaU: 10 });
     expect(() => mixup.mixmatch({ temperature: 0 })).toThrow(/option 'temperature' must be a number > 0/);
     expect(() => mixup.mixmatch({ mode: 'pair' as 'elem' })).toThrow(/option 'mode' must be one of "elem", "batch"/);

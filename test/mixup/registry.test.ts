@@ -19,7 +19,16 @@ describe('registry', () => {
   it('methods() lists name → defaults', () => {
     const m = mixup.methods();
     expect(Object.keys(m)).toEqual(['none', 'mixup', 'manifold', 'cutmix', 'adamixup', 'mixmatch', 'ict']);
-    expect(m.adamixup).toEqual({ intrusionWeight: 1, generatorHidden: 100, discriminatorHidden: 10, headInitStd: 1e-3, labelSmoothing: 0, offEpoch: null, offLastEpochs: 0, histogramBins: 20 });
+    expect(m.adamixup).toEqual({
+      intrusionWeight: 1,
+      generatorHidden: 100,
+      discriminatorHidden: 10,
+      headInitStd: 1e-3,
+      labelSmoothing: 0,
+      offEpoch: null,
+      offLastEpochs: 0,
+      histogramBins: 20,
+    });
     expect(m.mixup).toMatchObject({ alpha: 1, mode: 'batch', partner: 'permutation', prob: 1, labelSmoothing: 0, loss: 'ce' });
     expect(m.manifold).toMatchObject({ alpha: 2, layers: [0, 1, 2] });
     expect(m.cutmix).toMatchObject({ alpha: 1, correctLam: true, minmax: null, switchProb: 0 });

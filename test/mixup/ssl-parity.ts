@@ -84,7 +84,15 @@ export function runReference(cases: ParityCase[]): { prepared: Prepared[]; want:
     for (const [k, v] of Object.entries(d)) tensors[`${c.name}/${k}`] = v;
     const index = torch.arange(c.B);
     const unlabeled: data.Batch = c.K > 1 ? { x: us[0], y, index, views: us } : { x: us[0], y, index };
-    const ctx: StepContext = { model, batches: { train: { x, y, index }, unlabeled }, numClasses, epoch: Math.floor(c.it / c.spe), totalEpochs: c.epochs, iteration: c.it, batchesPerEpoch: c.spe };
+    const ctx: StepContext = {
+      model,
+      batches: { train: { x, y, index }, unlabeled },
+      numClasses,
+      epoch: Math.floor(c.it / c.spe),
+      totalEpochs: c.epochs,
+      iteration: c.it,
+      batchesPerEpoch: c.spe,
+    };
     return { c, model, method, ctx, seed };
   });
   const inputs = path.join(dir, 'in.safetensors');
@@ -92,7 +100,9 @@ export function runReference(cases: ParityCase[]): { prepared: Prepared[]; want:
   const spec = path.join(dir, 'spec.json');
   torch.save(tensors, inputs);
   writeFileSync(spec, JSON.stringify({ cases: cases.map((c) => ({ ...c, archArgs: archArgs(c), numClasses })) }));
-  execFileSync(venvPython, [path.join(packageRoot, 'scripts', 'baselines', 'semisup.py'), 'parity', spec, inputs, outputs], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(venvPython, [path.join(packageRoot, 'scripts', 'baselines', 'semisup.py'), 'parity', spec, inputs, outputs], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return { prepared, want: torch.load(outputs), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -101,13 +111,17 @@ const vals = (t: Tensor) => Array.from(t.toArray() as ArrayLike<number | bigint>
 export function maxRelDiff(got: Tensor, want: Tensor): number {
   expect(got.shape).toEqual(want.shape);
   return torch.tidy(() => {
-    const g = got.to('float64'), w = want.to('float64');
+    const g = got.to('float64'),
+      w = want.to('float64');
     return (g.sub(w).abs().max().item() as number) / Math.max(w.abs().max().item() as number, 1e-12);
   });
 }
 
 /** torchmix's step on a prepared case, compared with the reference: losses, every gradient, the weights and buffers after the step, the EMA / teacher. */
-export function checkStep(p: Prepared, want: Record<string, Tensor>): { worstGrad: number; gradCount: number; noGrad: string[]; bnBuffers: number; bnUpdates?: number } {
+export function checkStep(
+  p: Prepared,
+  want: Record<string, Tensor>,
+): { worstGrad: number; gradCount: number; noGrad: string[]; bnBuffers: number; bnUpdates?: number } {
   const { c, model, method, ctx } = p;
   const ev = method.attach(model);
   model.train();
@@ -150,7 +164,8 @@ export function checkStep(p: Prepared, want: Record<string, Tensor>): { worstGra
     if (k.endsWith('running_mean') || k.endsWith('running_var')) bnBuffers++;
   }
   const evs = torch.tidy(() => ev.stateDict());
-  for (const [k, v] of Object.entries(evs)) expect(maxRelDiff(v.to('float64'), want[`${n}/eval/${k}`].to('float64')), `${c.method === 'ict' ? 'teacher' : 'EMA'} ${k}`).toBeLessThan(1e-9);
+  for (const [k, v] of Object.entries(evs))
+    expect(maxRelDiff(v.to('float64'), want[`${n}/eval/${k}`].to('float64')), `${c.method === 'ict' ? 'teacher' : 'EMA'} ${k}`).toBeLessThan(1e-9);
   opt.dispose();
   const nbt = after['block1.layer.0.bn1.num_batches_tracked'];
   return { worstGrad, gradCount, noGrad, bnBuffers, bnUpdates: nbt ? Number(vals(nbt)[0]) : undefined };

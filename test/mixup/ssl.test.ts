@@ -26,7 +26,11 @@ describe('semi-supervised helpers', () => {
     expect(rows(b)).toEqual([10, 1, 2, 13, 14]);
     expect(rows(c)).toEqual([20, 21, 22, 3, 4]);
     const back = mixup.interleave([a, b, c], 5);
-    expect(back.map(rows)).toEqual([[0, 1, 2, 3, 4], [10, 11, 12, 13, 14], [20, 21, 22, 23, 24]]);
+    expect(back.map(rows)).toEqual([
+      [0, 1, 2, 3, 4],
+      [10, 11, 12, 13, 14],
+      [20, 21, 22, 23, 24],
+    ]);
     expect(() => mixup.interleave([mk(0), torch.zeros([4])], 5)).toThrow(/every batch must have 5 rows/);
   });
 
@@ -83,19 +87,37 @@ describe('semi-supervised helpers', () => {
         const m = name === 'mixmatch' ? mixup.mixmatch({ alpha: 0, rampupSteps: 10 }) : mixup.ict({ alpha: 0, alphaU: 0 });
         const ev = m.attach(model);
         model.train();
-        const ctx = { model, batches: { train: { x, y, index: y }, unlabeled: { x: us[0], y, index: y, views: us } }, numClasses: 4, epoch: 0, totalEpochs: 4, iteration: 5, batchesPerEpoch: 10 };
+        const ctx = {
+          model,
+          batches: { train: { x, y, index: y }, unlabeled: { x: us[0], y, index: y, views: us } },
+          numClasses: 4,
+          epoch: 0,
+          totalEpochs: 4,
+          iteration: 5,
+          batchesPerEpoch: 10,
+        };
         const r = m.trainStep(ctx);
         expect(r.loss.device).toMatch(device === 'cuda' ? /^cuda/ : /^cpu/);
         r.loss.backward();
         m.afterOptimizerStep!(ctx);
         const g = model.parameters().map((p) => p.grad?.to('cpu') ?? torch.zeros([1], { dtype: 'float64' }));
-        return { loss: r.loss.item() as number, stats: m.stateDict!() as { sums: number[] }, g, ev: Object.values(torch.tidy(() => ev.stateDict())).map((t) => t.to('cpu')) };
+        return {
+          loss: r.loss.item() as number,
+          stats: m.stateDict!() as { sums: number[] },
+          g,
+          ev: Object.values(torch.tidy(() => ev.stateDict())).map((t) => t.to('cpu')),
+        };
       };
-      const c = run('cpu'), d = run('cuda');
+      const c = run('cpu'),
+        d = run('cuda');
       expect(Math.abs(d.loss - c.loss) / Math.abs(c.loss), `${name} loss`).toBeLessThan(1e-10);
       d.stats.sums.forEach((v, i) => expect(Math.abs(v - c.stats.sums[i]), `${name} stats ${i}`).toBeLessThan(1e-10 * Math.max(1, Math.abs(c.stats.sums[i]))));
-      c.g.forEach((t, i) => expect(rows(d.g[i].sub(t).abs().max())[0], `${name} gradient ${i}`).toBeLessThan(1e-9 * Math.max(1e-12, rows(t.abs().max())[0]) + 1e-14));
-      c.ev.forEach((t, i) => expect(Number(d.ev[i].double().sub(t.double()).abs().max().item()), `${name} ${name === 'ict' ? 'teacher' : 'EMA'} ${i}`).toBeLessThan(1e-9));
+      c.g.forEach((t, i) =>
+        expect(rows(d.g[i].sub(t).abs().max())[0], `${name} gradient ${i}`).toBeLessThan(1e-9 * Math.max(1e-12, rows(t.abs().max())[0]) + 1e-14),
+      );
+      c.ev.forEach((t, i) =>
+        expect(Number(d.ev[i].double().sub(t.double()).abs().max().item()), `${name} ${name === 'ict' ? 'teacher' : 'EMA'} ${i}`).toBeLessThan(1e-9),
+      );
     }
   });
 });

@@ -8,7 +8,7 @@ export function vals(t: Tensor): number[] {
 }
 /** Elementwise |got − want| ≤ tol, shape checked when want is nested. */
 export function expectNear(got: Tensor, want: number[] | number[][] | number, tol = 1e-6, what = 'value'): void {
-  const w = typeof want === 'number' ? [want] : (want.flat(4) as number[]);
+  const w = typeof want === 'number' ? [want] : ((want as unknown[]).flat(4) as number[]);
   const g = vals(got);
   expect(g.length, `${what}: element count`).toBe(w.length);
   for (let i = 0; i < w.length; i++) expect(Math.abs(g[i] - w[i]), `${what}[${i}]: got ${g[i]}, want ${w[i]}`).toBeLessThanOrEqual(tol);

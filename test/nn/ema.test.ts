@@ -31,8 +31,7 @@ describe('ModelEMA', () => {
     expect(Math.abs(closed - want)).toBeLessThan(1e-12);
     expect(ema.updates).toBe(25);
     for (const [n, t] of ema.module.namedParameters()) for (const v of values(t)) expect(Math.abs(v - closed), n).toBeLessThan(1e-10);
-    for (const [n, t] of ema.module.namedBuffers())
-      if (t.dtype !== 'int64') for (const v of values(t)) expect(Math.abs(v - closed), n).toBeLessThan(1e-10);
+    for (const [n, t] of ema.module.namedBuffers()) if (t.dtype !== 'int64') for (const v of values(t)) expect(Math.abs(v - closed), n).toBeLessThan(1e-10);
   });
   it('warmup: decay_n = min(decay, (1 + n)/(10 + n)); int buffers copied', () => {
     const m = model();
@@ -47,7 +46,7 @@ describe('ModelEMA', () => {
       ema.update(m);
       want = d * want + (1 - d) * (2 * n + 1);
     }
-    expect(Math.abs((values(ema.module.parameters()[0])[0]) - want)).toBeLessThan(1e-10);
+    expect(Math.abs(values(ema.module.parameters()[0])[0] - want)).toBeLessThan(1e-10);
     expect(Number((ema.module as nn.Sequential).stateDict()['1.num_batches_tracked'].item())).toBe(42);
   });
   it("buffers: 'copy' copies BatchNorm statistics instead of averaging them; eval uses the EMA weights", () => {

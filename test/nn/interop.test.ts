@@ -47,7 +47,12 @@ describe.skipIf(!havePy)('PyTorch ↔ torchmix through safetensors (skipped with
       expect(y.shape).toEqual(io.y.shape);
       expect(maxAbsDiff(y, io.y)).toBeLessThan(1e-4);
       // and the BN statistics came through (eval output differs from a fresh model's)
-      expect(maxAbsDiff(torch.noGrad(() => build().eval().forward(io.x)), io.y)).toBeGreaterThan(1e-3);
+      expect(
+        maxAbsDiff(
+          torch.noGrad(() => build().eval().forward(io.x)),
+          io.y,
+        ),
+      ).toBeGreaterThan(1e-3);
     });
     it(`${arch}: torchmix-written state dict loads in Python (strict) and gives the same outputs`, () => {
       const d = path.join(dir, `tm-${arch}`);
@@ -55,7 +60,9 @@ describe.skipIf(!havePy)('PyTorch ↔ torchmix through safetensors (skipped with
       torch.manualSeed(5);
       const m = build();
       m.train();
-      torch.noGrad(() => { for (let i = 0; i < 3; i++) m.forward(torch.randn(input)); });
+      torch.noGrad(() => {
+        for (let i = 0; i < 3; i++) m.forward(torch.randn(input));
+      });
       m.eval();
       const x = torch.randn(input);
       const y = torch.noGrad(() => m.forward(x));

@@ -9,13 +9,30 @@ import { describe, it, expect } from 'vitest';
 import { torch, nn } from '../../lib/index.js';
 import { dec, expectClose, type Enc } from './util.js';
 
-interface TsSpec { cls: string; args?: unknown[]; opts?: Record<string, unknown>; children?: TsSpec[] }
-interface LayerCase {
-  name: string; ts: TsSpec; mode: 'train' | 'eval';
-  state: Record<string, Enc>; inputs: Enc[]; output: Enc; gradWeight: Enc;
-  grads: Record<string, Enc>; after: Record<string, Enc>;
+interface TsSpec {
+  cls: string;
+  args?: unknown[];
+  opts?: Record<string, unknown>;
+  children?: TsSpec[];
 }
-interface LossCase { name: string; ts: TsSpec; inputs: { input: Enc; target: Enc }; output: Enc; grads: { input: Enc } }
+interface LayerCase {
+  name: string;
+  ts: TsSpec;
+  mode: 'train' | 'eval';
+  state: Record<string, Enc>;
+  inputs: Enc[];
+  output: Enc;
+  gradWeight: Enc;
+  grads: Record<string, Enc>;
+  after: Record<string, Enc>;
+}
+interface LossCase {
+  name: string;
+  ts: TsSpec;
+  inputs: { input: Enc; target: Enc };
+  output: Enc;
+  grads: { input: Enc };
+}
 const fx: { cases: LayerCase[]; losses: LossCase[] } = JSON.parse(readFileSync(new URL('../fixtures/nn_layers.json', import.meta.url), 'utf8'));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -48,7 +65,11 @@ describe('layers against PyTorch (float64, identical weights)', () => {
         out.mul(dec(c.gradWeight)).sum().backward();
         expectClose(x.grad, c.grads.input, `${c.name} grad input`, TOL);
         const params = Object.fromEntries(m.namedParameters());
-        expect(Object.keys(params).sort()).toEqual(Object.keys(c.grads).filter((k) => k !== 'input').sort());
+        expect(Object.keys(params).sort()).toEqual(
+          Object.keys(c.grads)
+            .filter((k) => k !== 'input')
+            .sort(),
+        );
         for (const [k, p] of Object.entries(params)) expectClose(p.grad, c.grads[k], `${c.name} grad ${k}`, TOL);
         const after = m.stateDict();
         for (const [k, v] of Object.entries(c.after)) {
@@ -99,7 +120,14 @@ describe('train() / eval() switch behaviour', () => {
   });
   it('BatchNorm uses batch statistics in training and running statistics in eval', () => {
     const bn = new nn.BatchNorm1d(2);
-    const x = torch.tensor([[1, 10], [3, 30], [5, 50]], { dtype: 'float32' });
+    const x = torch.tensor(
+      [
+        [1, 10],
+        [3, 30],
+        [5, 50],
+      ],
+      { dtype: 'float32' },
+    );
     const yt = bn.forward(x);
     expectClose(yt.mean({ dim: 0 }), torch.zeros([2]), 'train mean', { rtol: 0, atol: 1e-6 });
     expect(Number(bn.num_batches_tracked!.item())).toBe(1);

@@ -7,7 +7,9 @@ import { torch, nn } from '../../lib/index.js';
 import { maxAbsDiff } from './util.js';
 type Tensor = torch.Tensor;
 
-const keys: Record<string, { keys: string[]; params: string[]; numel: number }> = JSON.parse(readFileSync(new URL('../fixtures/nn_keys.json', import.meta.url), 'utf8'));
+const keys: Record<string, { keys: string[]; params: string[]; numel: number }> = JSON.parse(
+  readFileSync(new URL('../fixtures/nn_keys.json', import.meta.url), 'utf8'),
+);
 
 const builders: Record<string, () => nn.Module> = {
   preactresnet18: () => nn.models.preactResNet18({ inChannels: 3, numClasses: 10 }),
@@ -45,14 +47,56 @@ describe('names and sizes equal the PyTorch reference models', () => {
   });
 });
 
-interface Case { name: string; model: () => nn.models.Mixable; input: number[]; shapes: number[][] }
+interface Case {
+  name: string;
+  model: () => nn.models.Mixable;
+  input: number[];
+  shapes: number[][];
+}
 const cases: Case[] = [
-  { name: 'mlp', model: () => nn.models.mlp([2, 8, 6, 3]), input: [5, 2], shapes: [[5, 2], [5, 8], [5, 6]] },
-  { name: 'smallCNN', model: () => nn.models.smallCNN(), input: [3, 1, 28, 28], shapes: [[3, 1, 28, 28], [3, 32, 26, 26], [3, 64, 12, 12], [3, 128]] },
-  { name: 'preactResNet18', model: () => nn.models.preactResNet18({ inChannels: 1, numClasses: 10, initialChannels: 8 }), input: [3, 1, 28, 28],
-    shapes: [[3, 1, 28, 28], [3, 8, 28, 28], [3, 16, 14, 14], [3, 32, 7, 7]] },
-  { name: 'wideResNet', model: () => nn.models.wideResNet({ depth: 10, width: 1, numClasses: 7 }), input: [3, 3, 32, 32],
-    shapes: [[3, 3, 32, 32], [3, 16, 32, 32], [3, 32, 16, 16], [3, 64, 8, 8]] },
+  {
+    name: 'mlp',
+    model: () => nn.models.mlp([2, 8, 6, 3]),
+    input: [5, 2],
+    shapes: [
+      [5, 2],
+      [5, 8],
+      [5, 6],
+    ],
+  },
+  {
+    name: 'smallCNN',
+    model: () => nn.models.smallCNN(),
+    input: [3, 1, 28, 28],
+    shapes: [
+      [3, 1, 28, 28],
+      [3, 32, 26, 26],
+      [3, 64, 12, 12],
+      [3, 128],
+    ],
+  },
+  {
+    name: 'preactResNet18',
+    model: () => nn.models.preactResNet18({ inChannels: 1, numClasses: 10, initialChannels: 8 }),
+    input: [3, 1, 28, 28],
+    shapes: [
+      [3, 1, 28, 28],
+      [3, 8, 28, 28],
+      [3, 16, 14, 14],
+      [3, 32, 7, 7],
+    ],
+  },
+  {
+    name: 'wideResNet',
+    model: () => nn.models.wideResNet({ depth: 10, width: 1, numClasses: 7 }),
+    input: [3, 3, 32, 32],
+    shapes: [
+      [3, 3, 32, 32],
+      [3, 16, 32, 32],
+      [3, 32, 16, 16],
+      [3, 64, 8, 8],
+    ],
+  },
 ];
 
 describe('manifold-mixup mixing points', () => {
@@ -65,11 +109,27 @@ describe('manifold-mixup mixing points', () => {
       const x = torch.randn(c.input);
       const plain = m.forward(x);
       expect(maxAbsDiff(m.forward(x, {}), plain)).toBe(0);
-      expect(maxAbsDiff(m.forward(x, { mixAt: undefined, mix: () => { throw new Error('called'); } }), plain)).toBe(0);
+      expect(
+        maxAbsDiff(
+          m.forward(x, {
+            mixAt: undefined,
+            mix: () => {
+              throw new Error('called');
+            },
+          }),
+          plain,
+        ),
+      ).toBe(0);
       for (let k = 0; k < m.stages.length; k++) {
         const seen: number[][] = [];
         // identity mix: same output
-        const same = m.forward(x, { mixAt: k, mix: (h: Tensor) => { seen.push(h.shape); return h; } });
+        const same = m.forward(x, {
+          mixAt: k,
+          mix: (h: Tensor) => {
+            seen.push(h.shape);
+            return h;
+          },
+        });
         expect(seen, `stage ${k}`).toEqual([c.shapes[k]]);
         expect(maxAbsDiff(same, plain)).toBe(0);
         // a real mix (λh + (1−λ)h[flip]) changes the output

@@ -27,8 +27,17 @@ describe('registration and traversal', () => {
     expect(m.namedParameters().map(([n]) => n)).toEqual(['0.scale', '0.lin.weight', '0.lin.bias', '2.0.weight', '2.0.bias', '2.1.weight', '2.1.bias']);
     expect(m.namedBuffers().map(([n]) => n)).toEqual(['0.count', '0.scratch', '2.1.running_mean', '2.1.running_var', '2.1.num_batches_tracked']);
     expect(Object.keys(m.stateDict())).toEqual([
-      '0.scale', '0.count', '0.lin.weight', '0.lin.bias', '2.0.weight', '2.0.bias',
-      '2.1.weight', '2.1.bias', '2.1.running_mean', '2.1.running_var', '2.1.num_batches_tracked',
+      '0.scale',
+      '0.count',
+      '0.lin.weight',
+      '0.lin.bias',
+      '2.0.weight',
+      '2.0.bias',
+      '2.1.weight',
+      '2.1.bias',
+      '2.1.running_mean',
+      '2.1.running_var',
+      '2.1.num_batches_tracked',
     ]);
     expect([...m.namedChildren()].map(([n]) => n)).toEqual(['0', '1', '2']);
     expect([...m.namedModules()].map(([n]) => n)).toEqual(['', '0', '0.lin', '1', '2', '2.0', '2.1']);
@@ -68,7 +77,12 @@ describe('registration and traversal', () => {
     expect(m.parameters().every((p) => !p.isDisposed)).toBe(true);
     expect(m.buffers().every((b) => !b.isDisposed)).toBe(true);
     expect(torch.memory().liveTensors - before).toBe(7);
-    const y = torch.tidy(() => m.forward(torch.randn([5, 4])).sum().item());
+    const y = torch.tidy(() =>
+      m
+        .forward(torch.randn([5, 4]))
+        .sum()
+        .item(),
+    );
     expect(Number.isFinite(y)).toBe(true);
     expect(torch.memory().liveTensors - before).toBe(7);
   });
@@ -93,7 +107,11 @@ describe('stateDict / loadStateDict', () => {
     delete sd['lin.bias'];
     sd['lin.extra'] = torch.zeros([1]);
     let err: Error | undefined;
-    try { m.loadStateDict(sd); } catch (e) { err = e as Error; }
+    try {
+      m.loadStateDict(sd);
+    } catch (e) {
+      err = e as Error;
+    }
     expect(err).toBeInstanceOf(torch.TorchError);
     expect(err!.message).toMatch(/missing key\(s\) \(1\): lin\.bias/);
     expect(err!.message).toMatch(/unexpected key\(s\) \(1\): lin\.extra/);
@@ -112,9 +130,14 @@ describe('stateDict / loadStateDict', () => {
   });
   it('loads across dtypes (copy converts) and keeps int64 num_batches_tracked', () => {
     const bn = new nn.BatchNorm1d(2);
-    const sd = { weight: torch.tensor([2, 3], { dtype: 'float64' }), bias: torch.zeros([2]), running_mean: torch.ones([2]),
-      running_var: torch.ones([2]), num_batches_tracked: torch.tensor(5n as never) };
-    bn.loadStateDict(sd as Record<string, Tensor>);
+    const sd = {
+      weight: torch.tensor([2, 3], { dtype: 'float64' }),
+      bias: torch.zeros([2]),
+      running_mean: torch.ones([2]),
+      running_var: torch.ones([2]),
+      num_batches_tracked: torch.tensor(5n),
+    };
+    bn.loadStateDict(sd);
     expect(bn.weight!.dtype).toBe('float32');
     expect(values(bn.weight!)).toEqual([2, 3]);
     expect(bn.num_batches_tracked!.dtype).toBe('int64');
@@ -144,7 +167,9 @@ describe('to(), zeroGrad(), deepCopy()', () => {
   });
   it('zeroGrad sets gradients to null by default, or zeroes them', () => {
     const m = new nn.Linear(2, 1);
-    m.forward(torch.ones([3, 2])).sum().backward();
+    m.forward(torch.ones([3, 2]))
+      .sum()
+      .backward();
     expect(values(m.bias!.grad!)).toEqual([3]);
     m.zeroGrad({ setToNone: false });
     expect(values(m.bias!.grad!)).toEqual([0]);
@@ -174,8 +199,12 @@ describe('default initialisation (PyTorch bounds)', () => {
     const v = values(t);
     const mean = v.reduce((a, b) => a + b, 0) / v.length;
     const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
-    let min = Infinity, max = -Infinity;
-    for (const x of v) { if (x < min) min = x; if (x > max) max = x; }
+    let min = Infinity,
+      max = -Infinity;
+    for (const x of v) {
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
     return { min, max, mean, std };
   };
   it('Linear: weight and bias U(±1/√fanIn)', () => {

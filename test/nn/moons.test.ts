@@ -43,10 +43,12 @@ describe('two moons', () => {
         loss.backward();
         if (opt) opt.step();
         else
-          torch.noGrad(() => params.forEach((p, i) => {
-            bufs[i].mul_(0.9).add_(p.grad!); // PyTorch SGD momentum (dampening 0)
-            p.sub_(bufs[i], { alpha: 0.1 });
-          }));
+          torch.noGrad(() =>
+            params.forEach((p, i) => {
+              bufs[i].mul_(0.9).add_(p.grad!); // PyTorch SGD momentum (dampening 0)
+              p.sub_(bufs[i], { alpha: 0.1 });
+            }),
+          );
       });
     }
     const acc = torch.tidy(() => model.forward(x).argmax({ dim: 1 }).eq(y).float().mean().item() as number);

@@ -23,7 +23,13 @@ function craft(header: unknown, data = new Uint8Array(0), rawHeader?: string): B
 describe('safetensors round trip', () => {
   it('keeps names, order, dtypes, shapes and bytes for every dtype', () => {
     const sd: Record<string, torch.Tensor> = {
-      f32: torch.tensor([[1.5, -2], [3, 4]], { dtype: 'float32' }),
+      f32: torch.tensor(
+        [
+          [1.5, -2],
+          [3, 4],
+        ],
+        { dtype: 'float32' },
+      ),
       f64: torch.tensor([Math.PI, -0], { dtype: 'float64' }),
       f16: torch.tensor([0.5, 65504], { dtype: 'float16' }),
       bf16: torch.tensor([1, -3.5], { dtype: 'bfloat16' }),
@@ -54,7 +60,9 @@ describe('safetensors round trip', () => {
     expect(header.b.dtype).toBe('BOOL');
     expect(header.i64.dtype).toBe('I64');
     expect(header.__metadata__).toEqual({ format: 'pt' });
-    const ends = Object.entries(header).filter(([k]) => k !== '__metadata__').map(([, v]) => (v as { data_offsets: number[] }).data_offsets);
+    const ends = Object.entries(header)
+      .filter(([k]) => k !== '__metadata__')
+      .map(([, v]) => (v as { data_offsets: number[] }).data_offsets);
     for (let i = 1; i < ends.length; i++) expect(ends[i][0]).toBe(ends[i - 1][1]);
     expect(8 + n + ends[ends.length - 1][1]).toBe(buf.length);
     // f32 bytes are little-endian IEEE
@@ -107,7 +115,10 @@ describe('load errors name the file and the problem', () => {
     expect(() => torch.load(f('off.safetensors'))).toThrow(/off\.safetensors.*'w': 12 bytes for shape \[2\] of F32 \(expected 8\)/);
     writeFileSync(f('neg.safetensors'), craft({ w: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, new Uint8Array(8)));
     expect(() => torch.load(f('neg.safetensors'))).toThrow(/out of range/);
-    writeFileSync(f('ov.safetensors'), craft({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)));
+    writeFileSync(
+      f('ov.safetensors'),
+      craft({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)),
+    );
     expect(() => torch.load(f('ov.safetensors'))).toThrow(/overlap/);
     writeFileSync(f('arr.safetensors'), craft([1, 2]));
     expect(() => torch.load(f('arr.safetensors'))).toThrow(/not a JSON object/);

@@ -11,9 +11,13 @@ export interface Enc {
 
 /** A fixture tensor as a torchmix tensor (float64 / int64 as recorded unless dtype is given). */
 export function dec(e: Enc, dtype?: torch.DType): Tensor {
-  const t = e.dtype === 'int64'
-    ? torch.tensor(BigInt64Array.from(e.data, (v) => BigInt(v)), { shape: e.shape })
-    : torch.tensor(Float64Array.from(e.data), { shape: e.shape });
+  const t =
+    e.dtype === 'int64'
+      ? torch.tensor(
+          BigInt64Array.from(e.data, (v) => BigInt(v)),
+          { shape: e.shape },
+        )
+      : torch.tensor(Float64Array.from(e.data), { shape: e.shape });
   return dtype && dtype !== t.dtype ? t.to(dtype) : t;
 }
 
@@ -29,12 +33,17 @@ export function expectClose(got: Tensor | null, want: Enc | Tensor, what: string
   const w = want instanceof torch.Tensor ? values(want) : want.data;
   expect(g.shape, `${what}: shape`).toEqual(wShape);
   const a = values(g);
-  let worst = -1, worstErr = 0, nbad = 0;
+  let worst = -1,
+    worstErr = 0,
+    nbad = 0;
   for (let i = 0; i < w.length; i++) {
     const err = Math.abs(a[i] - w[i]);
     if (!(err <= tol.atol + tol.rtol * Math.abs(w[i]))) {
       nbad++;
-      if (!(err <= worstErr)) { worstErr = err; worst = i; }
+      if (!(err <= worstErr)) {
+        worstErr = err;
+        worst = i;
+      }
     }
   }
   expect(nbad === 0 ? '' : `${nbad}/${w.length} differ; worst [${worst}] got ${a[worst]} want ${w[worst]}`, `${what}: values`).toBe('');

@@ -18,10 +18,16 @@ let pyTorch: string | undefined;
 if (havePython('torch, safetensors', 'SSL lockstep tests'))
   pyTorch = execFileSync(venvPython, ['-c', 'import torch; print(torch.__version__.split("+")[0])'], { encoding: 'utf8' }).trim();
 const ours = torch.config().version;
-const skip = pyTorch === undefined ? `no ${venvPython} with torch` : pyTorch !== ours ? `Python torch ${pyTorch} ≠ LibTorch ${ours}: different random streams` : '';
+const skip =
+  pyTorch === undefined ? `no ${venvPython} with torch` : pyTorch !== ours ? `Python torch ${pyTorch} ≠ LibTorch ${ours}: different random streams` : '';
 if (skip) console.warn(`SSL lockstep tests skipped: ${skip}`);
 
-const SEED = 3, LABELS = 10, EPOCHS = 2, BS = 10, JITTER = 0.1, HIDDEN = 16;
+const SEED = 3,
+  LABELS = 10,
+  EPOCHS = 2,
+  BS = 10,
+  JITTER = 0.1,
+  HIDDEN = 16;
 
 async function torchmixRun(name: 'mixmatch' | 'ict', file: string) {
   torch.manualSeed(SEED);
@@ -36,22 +42,60 @@ async function torchmixRun(name: 'mixmatch' | 'ict', file: string) {
   const model = nn.models.mlp([2, HIDDEN, HIDDEN, 2]);
   const method = name === 'mixmatch' ? mixup.mixmatch({ rampupSteps: 30 }) : mixup.ict({ rampupEpochs: 1 });
   method.attach(model);
-  const optimizer = name === 'mixmatch' ? new optim.Adam(model.parameters(), { lr: 0.002 }) : new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
+  const optimizer =
+    name === 'mixmatch' ? new optim.Adam(model.parameters(), { lr: 0.002 }) : new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
   const scheduler = name === 'ict' ? new optim.lrScheduler.CosineAnnealingLR(optimizer, { tMax: EPOCHS }) : undefined;
   const losses: number[] = [];
   const t = new train.Trainer({
-    model, optimizer, scheduler, method, train: lab, loaders: { unlabeled: unl }, stepsPerEpoch: unl.length, val, numClasses: 2, epochs: EPOCHS, progress: 'none',
-    logEvery: 1, onLog: (s) => void losses.push(s.loss), plugins: name === 'mixmatch' ? [train.plugins.decoupledWeightDecay({ weightDecay: 0.02 })] : [],
+    model,
+    optimizer,
+    scheduler,
+    method,
+    train: lab,
+    loaders: { unlabeled: unl },
+    stepsPerEpoch: unl.length,
+    val,
+    numClasses: 2,
+    epochs: EPOCHS,
+    progress: 'none',
+    logEvery: 1,
+    onLog: (s) => void losses.push(s.loss),
+    plugins: name === 'mixmatch' ? [train.plugins.decoupledWeightDecay({ weightDecay: 0.02 })] : [],
   });
   const h = await t.fit();
   return { losses, epochs: h.epochs, steps: unl.length };
 }
 
 function pythonRun(name: 'mixmatch' | 'ict', file: string, out: string) {
-  const args = [path.join(packageRoot, 'scripts', 'baselines', 'semisup.py'), '--method', name, '--data-file', file, '--labels', String(LABELS), '--epochs', String(EPOCHS),
-    '--batch-size', String(BS), '--jitter', String(JITTER), '--hidden', String(HIDDEN), '--seed', String(SEED), '--rampup', name === 'mixmatch' ? '30' : '1',
-    '--same-stream', '--print-steps', '--out', out];
-  const lines = execFileSync(venvPython, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const args = [
+    path.join(packageRoot, 'scripts', 'baselines', 'semisup.py'),
+    '--method',
+    name,
+    '--data-file',
+    file,
+    '--labels',
+    String(LABELS),
+    '--epochs',
+    String(EPOCHS),
+    '--batch-size',
+    String(BS),
+    '--jitter',
+    String(JITTER),
+    '--hidden',
+    String(HIDDEN),
+    '--seed',
+    String(SEED),
+    '--rampup',
+    name === 'mixmatch' ? '30' : '1',
+    '--same-stream',
+    '--print-steps',
+    '--out',
+    out,
+  ];
+  const lines = execFileSync(venvPython, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { losses: lines.filter((l) => 'iteration' in l).map((l) => l.loss as number), epochs: lines.filter((l) => 'epoch' in l) };
 }
 

@@ -26,8 +26,18 @@ function sslSetup(name: 'mixmatch' | 'ict', seed = 0) {
 type S = ReturnType<typeof sslSetup>;
 const trainerOf = (s: S, o: Partial<train.TrainerOptions> = {}) =>
   new train.Trainer({
-    model: s.model, optimizer: s.optimizer, method: s.method, train: s.lab, loaders: { unlabeled: s.unl }, stepsPerEpoch: 5, val: s.val, numClasses: 2, epochs: 3,
-    progress: 'none', plugins: [train.plugins.decoupledWeightDecay({ weightDecay: 0.02 })], ...o,
+    model: s.model,
+    optimizer: s.optimizer,
+    method: s.method,
+    train: s.lab,
+    loaders: { unlabeled: s.unl },
+    stepsPerEpoch: 5,
+    val: s.val,
+    numClasses: 2,
+    epochs: 3,
+    progress: 'none',
+    plugins: [train.plugins.decoupledWeightDecay({ weightDecay: 0.02 })],
+    ...o,
   });
 
 describe('stepsPerEpoch', () => {
@@ -45,7 +55,16 @@ describe('stepsPerEpoch', () => {
         return { loss: model.forward(ctx.batches.train.x).sum() };
       },
     };
-    const t = new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0 }), method, train: loader, stepsPerEpoch: 5, numClasses: 2, epochs: 2, progress: 'none' });
+    const t = new train.Trainer({
+      model,
+      optimizer: new optim.SGD(model.parameters(), { lr: 0 }),
+      method,
+      train: loader,
+      stepsPerEpoch: 5,
+      numClasses: 2,
+      epochs: 2,
+      progress: 'none',
+    });
     expect(t.batchesPerEpoch).toBe(5);
     const h = await t.fit();
     expect(h.epochs.length).toBe(2);
@@ -56,7 +75,9 @@ describe('stepsPerEpoch', () => {
     for (let e = 0; e < 4; e++) ref.forEach((b) => void want.push(Array.from(b.index.toArray() as BigInt64Array, Number)));
     expect(seen).toEqual(want.slice(0, 10));
     expect(new Set(seen.slice(0, 3).flat()).size).toBe(12);
-    expect(() => new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0 }), train: loader, stepsPerEpoch: 0, numClasses: 2, epochs: 1 })).toThrow(/stepsPerEpoch must be a positive integer/);
+    expect(
+      () => new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0 }), train: loader, stepsPerEpoch: 0, numClasses: 2, epochs: 1 }),
+    ).toThrow(/stepsPerEpoch must be a positive integer/);
   });
 
   for (const name of ['mixmatch', 'ict'] as const)
@@ -102,8 +123,18 @@ describe('SSL methods and the Trainer', () => {
     const loader = new data.DataLoader(ds, { batchSize: 2 });
     const unlabeled = new data.DataLoader(ds, { batchSize: 2 });
     for (const method of [mixup.mixmatch(), mixup.ict()])
-      expect(() => new train.Trainer({ model, optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), method, train: loader, loaders: { unlabeled }, numClasses: 2, epochs: 1 }))
-        .toThrow(new RegExp(`method '${method.name}' keeps a copy of the model .*call method.attach\\(model\\) before building the Trainer`));
+      expect(
+        () =>
+          new train.Trainer({
+            model,
+            optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }),
+            method,
+            train: loader,
+            loaders: { unlabeled },
+            numClasses: 2,
+            epochs: 1,
+          }),
+      ).toThrow(new RegExp(`method '${method.name}' keeps a copy of the model .*call method.attach\\(model\\) before building the Trainer`));
   });
 });
 
@@ -120,17 +151,31 @@ describe('decoupledWeightDecay plug-in', () => {
       const method: train.StepMethod = { name: 'zero', trainStep: (ctx) => ({ loss: model.eval().forward(ctx.batches.train.x).sum().mul(0) }) };
       const lr = 0.5;
       const t = new train.Trainer({
-        model, optimizer: new optim.SGD(model.parameters(), { lr }), method, train: new data.DataLoader(ds, { batchSize: 4 }), numClasses: 2, epochs: 1, progress: 'none',
+        model,
+        optimizer: new optim.SGD(model.parameters(), { lr }),
+        method,
+        train: new data.DataLoader(ds, { batchSize: 4 }),
+        numClasses: 2,
+        epochs: 1,
+        progress: 'none',
         plugins: [train.plugins.decoupledWeightDecay({ weightDecay: 0.1, scope })],
       });
       await t.fit();
       const f = (1 - 0.1 * lr) ** 2; // two steps
       const after = torch.tidy(() => model.stateDict());
-      const decayed = scope === 'kernels' ? ['0.weight', '2.weight'] : ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '2.weight', '2.bias'];
+      const decayed =
+        scope === 'kernels' ? ['0.weight', '2.weight'] : ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '2.weight', '2.bias'];
       for (const [k, v] of Object.entries(after)) {
         const want = decayed.includes(k) ? before[k].mul(f) : before[k];
-        expect(torch.tidy(() => v.double().sub(want.double()).abs().max().item() as number), k).toBeLessThan(1e-7);
-        if (decayed.includes(k)) expect(torch.tidy(() => v.sub(before[k]).abs().max().item() as number), `${k} moved`).toBeGreaterThan(1e-3);
+        expect(
+          torch.tidy(() => v.double().sub(want.double()).abs().max().item() as number),
+          k,
+        ).toBeLessThan(1e-7);
+        if (decayed.includes(k))
+          expect(
+            torch.tidy(() => v.sub(before[k]).abs().max().item() as number),
+            `${k} moved`,
+          ).toBeGreaterThan(1e-3);
       }
       expect(Number(after['1.num_batches_tracked'].item())).toBe(0);
       expect(train.plugins.decayedTensors(model, 'kernels').map(([k]) => k)).toEqual(['0.weight', '2.weight']);

@@ -32,7 +32,12 @@ export function setup(seed = 0, opts: { n?: number; batchSize?: number; hidden?:
   const valLoader = new data.DataLoader(vs, { batchSize: 50 });
   const method = mixup.input({ alpha: opts.alpha ?? 0.4 });
   return {
-    model, optimizer, scheduler, trainLoader, valLoader, method,
+    model,
+    optimizer,
+    scheduler,
+    trainLoader,
+    valLoader,
+    method,
     dispose() {
       optimizer.dispose();
       trainLoader.dispose();
@@ -44,8 +49,16 @@ export function setup(seed = 0, opts: { n?: number; batchSize?: number; hidden?:
 
 export function trainerFor(s: Setup, o: Partial<train.TrainerOptions> = {}): train.Trainer {
   return new train.Trainer({
-    model: s.model, optimizer: s.optimizer, scheduler: s.scheduler, method: s.method,
-    train: s.trainLoader, val: s.valLoader, numClasses: 2, epochs: 4, progress: 'none', ...o,
+    model: s.model,
+    optimizer: s.optimizer,
+    scheduler: s.scheduler,
+    method: s.method,
+    train: s.trainLoader,
+    val: s.valLoader,
+    numClasses: 2,
+    epochs: 4,
+    progress: 'none',
+    ...o,
   });
 }
 
@@ -73,5 +86,9 @@ export function removeTmpDirs(): void {
 }
 
 export function readJsonl(file: string): Record<string, unknown>[] {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
 }
