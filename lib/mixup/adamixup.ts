@@ -91,9 +91,9 @@ export class AdaMixupPolicy extends Module {
     super();
     const f = placeOf(model);
     const F = model.numFeatures;
-    this.registerModule('generator', model.freshCopy());
-    this.registerModule('generatorHead', new Sequential(new Linear(F, opts.generatorHidden, f), new Linear(opts.generatorHidden, 3, f)));
-    this.registerModule('discriminatorHead', new Sequential(new Linear(F, opts.discriminatorHidden, f), new Linear(opts.discriminatorHidden, 2, f)));
+    this.generator = model.freshCopy();
+    this.generatorHead = new Sequential(new Linear(F, opts.generatorHidden, f), new Linear(opts.generatorHidden, 3, f));
+    this.discriminatorHead = new Sequential(new Linear(F, opts.discriminatorHidden, f), new Linear(opts.discriminatorHidden, 2, f));
     for (const head of [this.generatorHead, this.discriminatorHead])
       for (const m of head.children()) {
         normal_((m as Linear).weight, 0, opts.headInitStd);
