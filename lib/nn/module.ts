@@ -91,6 +91,15 @@ export function Parameter(data: Tensor, requiresGrad = true): Tensor {
   parameterTensors.add(p);
   return p;
 }
+/**
+ * @internal Marks a freshly made tensor as a parameter in place (the built-in layers): no second
+ * handle, so a layer's construction leaves no garbage tensor for the GC fallback to free later.
+ */
+export function asParameter(t: Tensor): Tensor {
+  t.requiresGrad_(true);
+  parameterTensors.add(t);
+  return t;
+}
 /** A tensor's type when it is a parameter: the same Tensor class (nn.Parameter only marks it). */
 export type Parameter = Tensor;
 

@@ -12,6 +12,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { torch, nn, optim } from '../../lib/index.js';
 import { values, maxAbsDiff } from './util.js';
 import { venvPython, havePython } from '../helpers/python.js';
+import { settledLiveTensors } from '../helpers/gc.js';
 type Tensor = torch.Tensor;
 const F = nn.functional;
 
@@ -142,6 +143,18 @@ describe('assignment registers', () => {
     // a Sequential grown after assignment still registers under the parent's name
     m.body.append(new nn.Tanh());
     expect([...m.namedModules()].map(([n]) => n)).toContain('body.3');
+  });
+});
+
+describe('built-in layers leave no garbage tensors', () => {
+  it('a layer holds exactly its parameters and buffers: nothing for the GC fallback to free later', () => {
+    const before = settledLiveTensors();
+    const layers = [new nn.Linear(4, 3), new nn.Conv2d(1, 2, 3), new nn.BatchNorm2d(2)];
+    // 2 + 2 + (2 parameters + 3 buffers), counted before any collection could free a temporary
+    expect(torch.memory().liveTensors - before).toBe(9);
+    expect(settledLiveTensors() - before).toBe(9);
+    expect(layers.map((l) => l.parameters().length)).toEqual([2, 2, 2]);
+    expect(layers.every((l) => l.parameters().every((p) => nn.isParameter(p) && p.requiresGrad))).toBe(true);
   });
 });
 

@@ -4,7 +4,7 @@ import { TorchValueError } from '../../torch/errors.js';
 import type { Tensor } from '../../torch/tensor.js';
 import { ones, zeros, scalarTensor } from '../../torch/creation.js';
 import { noGrad } from '../../torch/autograd.js';
-import { Module, Parameter } from '../module.js';
+import { Module, asParameter } from '../module.js'; // asParameter: nn.Parameter for a fresh tensor (no second handle)
 import * as F from '../functional.js';
 import { checkPositiveInt, type FactoryOptions } from './linear.js';
 
@@ -39,8 +39,8 @@ abstract class BatchNormBase extends Module {
     this.trackRunningStats = opts?.trackRunningStats ?? true;
     const f = { dtype: opts?.dtype, device: opts?.device };
     if (this.affine) {
-      this.weight = Parameter(ones([numFeatures], f));
-      this.bias = Parameter(zeros([numFeatures], f));
+      this.weight = asParameter(ones([numFeatures], f));
+      this.bias = asParameter(zeros([numFeatures], f));
     } else {
       this.registerParameter('weight', null);
       this.registerParameter('bias', null);

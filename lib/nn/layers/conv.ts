@@ -2,7 +2,7 @@
 import { TorchValueError } from '../../torch/errors.js';
 import type { Tensor } from '../../torch/tensor.js';
 import { empty } from '../../torch/creation.js';
-import { Module, Parameter } from '../module.js';
+import { Module, asParameter } from '../module.js'; // asParameter: nn.Parameter for a fresh tensor (no second handle)
 import * as F from '../functional.js';
 import { defaultLayerInit_ } from '../init.js';
 import { checkPositiveInt, type FactoryOptions } from './linear.js';
@@ -63,9 +63,9 @@ export class Conv2d extends Module {
         throw new TorchValueError(`Conv2d(padding) must be non-negative integers, got ${JSON.stringify(p)}`);
     }
     const f = { dtype: opts?.dtype, device: opts?.device };
-    this.weight = Parameter(empty([outChannels, inChannels / this.groups, ...this.kernelSize], f));
+    this.weight = asParameter(empty([outChannels, inChannels / this.groups, ...this.kernelSize], f));
     if (opts?.bias === false) this.registerParameter('bias', null);
-    else this.bias = Parameter(empty([outChannels], f));
+    else this.bias = asParameter(empty([outChannels], f));
     this.resetParameters();
   }
   resetParameters(): void {

@@ -3,7 +3,7 @@ import { TorchValueError } from '../../torch/errors.js';
 import type { Tensor } from '../../torch/tensor.js';
 import { empty } from '../../torch/creation.js';
 import type { DType, Device } from '../../torch/types.js';
-import { Module, Parameter } from '../module.js';
+import { Module, asParameter } from '../module.js'; // asParameter: nn.Parameter for a fresh tensor (no second handle)
 import * as F from '../functional.js';
 import { defaultLayerInit_ } from '../init.js';
 
@@ -28,10 +28,10 @@ export class Linear extends Module {
     this.inFeatures = checkPositiveInt(inFeatures, 'Linear(inFeatures)');
     this.outFeatures = checkPositiveInt(outFeatures, 'Linear(outFeatures)');
     const f = { dtype: opts?.dtype, device: opts?.device };
-    this.weight = Parameter(empty([outFeatures, inFeatures], f));
+    this.weight = asParameter(empty([outFeatures, inFeatures], f));
     // bias=False keeps a None slot, as PyTorch's register_parameter('bias', None)
     if (opts?.bias === false) this.registerParameter('bias', null);
-    else this.bias = Parameter(empty([outFeatures], f));
+    else this.bias = asParameter(empty([outFeatures], f));
     this.resetParameters();
   }
   resetParameters(): void {
