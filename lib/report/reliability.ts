@@ -12,7 +12,7 @@ import * as torch from '../torch/index.js';
 import { softmax } from '../nn/functional.js';
 import type { Module } from '../nn/module.js';
 import type { DataLoader } from '../data/loader.js';
-import { calibrationSums } from '../train/metrics.js';
+import { calibrationSums, confidenceBins } from '../train/metrics.js';
 import { writeFileAtomic } from '../torch/serialize.js';
 import { renderSvg, SCHEMA } from './charts.js';
 
@@ -49,17 +49,10 @@ export interface Reliability {
 export function binSums(probs: Tensor, labels: Tensor, nBins = 15): Tensor {
   const d = calibrationSums(probs, labels, nBins); // validates probs, labels and nBins
   return torch.tidy(() => {
-    const { values: conf, indices: pred } = probs.float().max({ dim: 1 });
-    const correct = pred.eq(labels).double();
-    // The bin index exactly as calibrationSums computes it (a NaN confidence goes to bin 0).
-    const b = conf
-      .mul(nBins)
-      .ceil()
-      .sub(1)
-      .clamp({ min: 0, max: nBins - 1 });
-    const bin = torch.where(b.isnan(), 0, b).long();
+    const { correct, bin } = confidenceBins(probs, labels, nBins); // the bins calibrationSums uses
+    const c = correct.double();
     const z = () => torch.zeros([nBins], { dtype: 'float64', device: probs.device });
-    return torch.stack([z().scatterAdd(0, bin, torch.onesLike(correct)), z().scatterAdd(0, bin, correct), d.double()]);
+    return torch.stack([z().scatterAdd(0, bin, torch.onesLike(c)), z().scatterAdd(0, bin, c), d.double()]);
   });
 }
 

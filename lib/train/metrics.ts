@@ -24,6 +24,21 @@ function checkProbs(probs: Tensor, labels: Tensor, who: string): void {
 }
 
 /**
+ * @internal Each row's confidence (max probability), correctness (float 0/1) and ECE bin
+ * ceil(conf·nBins) − 1, clamped. A NaN confidence (a diverged model) goes to bin 0, where its NaN
+ * makes the ECE NaN; cast as is, NaN would become the index −2^63. Unchecked: callers validate.
+ */
+export function confidenceBins(probs: Tensor, labels: Tensor, nBins: number): { conf: Tensor; correct: Tensor; bin: Tensor } {
+  const { values: conf, indices: pred } = probs.float().max({ dim: 1 });
+  const b = conf
+    .mul(nBins)
+    .ceil()
+    .sub(1)
+    .clamp({ min: 0, max: nBins - 1 });
+  return { conf, correct: pred.eq(labels).float(), bin: torch.where(b.isnan(), 0, b).long() };
+}
+
+/**
  * Per-bin sums of (confidence − correct) for one batch: a float32 [nBins] tensor on the batch's
  * device (no host read). probs: N×C probabilities; labels: int64 [N].
  */
@@ -31,16 +46,7 @@ export function calibrationSums(probs: Tensor, labels: Tensor, nBins = 15): Tens
   checkBins(nBins, 'calibrationSums()');
   checkProbs(probs, labels, 'calibrationSums()');
   return torch.tidy(() => {
-    const { values: conf, indices: pred } = probs.float().max({ dim: 1 });
-    const correct = pred.eq(labels).float();
-    // A NaN confidence (a diverged model) goes to bin 0, where its NaN makes the ECE NaN; cast as
-    // is, NaN would become the index -2^63.
-    const b = conf
-      .mul(nBins)
-      .ceil()
-      .sub(1)
-      .clamp({ min: 0, max: nBins - 1 });
-    const bin = torch.where(b.isnan(), 0, b).long();
+    const { conf, correct, bin } = confidenceBins(probs, labels, nBins);
     return torch.zeros([nBins], { device: probs.device }).scatterAdd(0, bin, conf.sub(correct));
   });
 }
