@@ -40,7 +40,7 @@ rev="$(git rev-parse --short "$before")"
 old="build-bench/before-$rev"
 rm -rf "$old" && mkdir -p "$old/scripts/bench/overhead"
 git archive "$rev" lib package.json | tar -x -C "$old"
-cp "$here/overhead.ts" "$here/module-reads.ts" "$old/scripts/bench/overhead/"
+cp "$here/overhead.ts" "$here/module-reads.ts" "$here/tiny-mlp.ts" "$old/scripts/bench/overhead/"
 ln -s "$root/node_modules" "$old/node_modules"
 
 tsx="$root/node_modules/.bin/tsx"

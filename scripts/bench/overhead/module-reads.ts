@@ -6,28 +6,12 @@
 //
 //   npx tsx scripts/bench/overhead/module-reads.ts [--iters N]
 // Prints one JSON line. TORCHMIX_ADDON selects the addon.
-import { torch, nn } from '../../../lib/index.js';
-import type { Tensor } from '../../../lib/torch/index.js';
+import { torch } from '../../../lib/index.js';
+import { TinyMLP } from './tiny-mlp.js';
 
-const F = nn.functional;
 const it = process.argv.indexOf('--iters');
 const iters = it > 0 ? Number(process.argv[it + 1]) : 2_000_000;
 
-// registerModule (not assignment), so the same file runs on the code before modules-by-assignment
-class TinyMLP extends nn.Module {
-  declare fc1: nn.Linear;
-  declare fc2: nn.Linear;
-  declare fc3: nn.Linear;
-  constructor() {
-    super();
-    this.registerModule('fc1', new nn.Linear(2, 64));
-    this.registerModule('fc2', new nn.Linear(64, 64));
-    this.registerModule('fc3', new nn.Linear(64, 2));
-  }
-  forward(x: Tensor): Tensor {
-    return this.fc3.forward(F.relu(this.fc2.forward(F.relu(this.fc1.forward(x)))));
-  }
-}
 torch.setNumThreads(1);
 const net = new TinyMLP();
 

@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { torch, nn } from '../../../lib/index.js';
 import { N } from '../../../lib/torch/native.js';
 import type { Tensor } from '../../../lib/torch/index.js';
+import { TinyMLP } from './tiny-mlp.js';
 
 const F = nn.functional;
 
@@ -53,21 +54,6 @@ function parseArgs(): { threads: number; addIters: number; steps: number; warmup
   return o;
 }
 
-// registerModule (not assignment), so the same file runs on the code before modules-by-assignment
-class TinyMLP extends nn.Module {
-  declare fc1: nn.Linear;
-  declare fc2: nn.Linear;
-  declare fc3: nn.Linear;
-  constructor() {
-    super();
-    this.registerModule('fc1', new nn.Linear(2, 64));
-    this.registerModule('fc2', new nn.Linear(64, 64));
-    this.registerModule('fc3', new nn.Linear(64, 2));
-  }
-  forward(x: Tensor): Tensor {
-    return this.fc3.forward(F.relu(this.fc2.forward(F.relu(this.fc1.forward(x)))));
-  }
-}
 const args = parseArgs();
 torch.setNumThreads(args.threads);
 // built before the seed: its initialisation must not shift the RNG stream the workloads draw from
