@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { UsageError, didYouMean } from './args.js';
 import { PLUGIN_FLAGS } from './plugins.js';
 import { SSL_FLAGS, sslDefaults, checkSslConfig } from './ssl.js';
+import { NOISE_FLAGS, checkNoiseConfig } from './noise.js';
 
 export const DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'moons', 'spirals', 'blobs'] as const;
 export const TOY_DATASETS = ['moons', 'spirals', 'blobs'] as const;
@@ -40,7 +41,12 @@ export const TRAIN_FLAGS: Record<string, { key: string; kind: Kind; help: string
   device: { key: 'device', kind: 'string', help: 'cpu|cuda|cuda:N (default cpu)' },
   seed: { key: 'seed', kind: 'number', help: 'seed of weights, batches, mixing, splits and label noise (default 0)' },
   threads: { key: 'threads', kind: 'number', help: 'CPU threads of LibTorch (default: its own)' },
-  'label-noise': { key: 'labelNoise', kind: 'number', help: 'fraction of train labels replaced uniformly at random, in [0, 1) (default 0)' },
+  'label-noise': {
+    key: 'labelNoise',
+    kind: 'number',
+    help: 'fraction P of train labels corrupted, in [0, 1) (default 0; see --label-noise-mode); test labels stay clean',
+  },
+  ...NOISE_FLAGS,
   'val-split': { key: 'valSplit', kind: 'number', help: 'hold out this fraction of the train set for validation (default: validate on the test split)' },
   out: { key: 'out', kind: 'string', help: 'run folder (default runs/<dataset>-<method>-<timestamp>)' },
   resume: { key: 'resume', kind: 'boolean', help: 'continue the run in --out from its checkpoint (its saved config is the base)' },
@@ -78,6 +84,8 @@ export const trainConfigSchema = z.strictObject({
   seed: nonNegInt,
   threads: posInt.optional(),
   labelNoise: numWhere('expected a fraction in [0, 1)', (v) => v >= 0 && v < 1),
+  labelNoiseMode: NOISE_FLAGS['label-noise-mode'].schema,
+  trainSize: NOISE_FLAGS['train-size'].schema,
   valSplit: numWhere('expected a fraction in (0, 1)', (v) => v > 0 && v < 1).optional(),
   out: z.string(msg('expected a folder path')).min(1, msg('expected a folder path')),
   resume: z.boolean(msg('expected true or false')),
@@ -237,6 +245,7 @@ export function resolveConfig(layers: Layer[], now?: Date): TrainConfig {
   for (const f of Object.values(PLUGIN_FLAGS))
     if (f.needs && cr[f.key] !== undefined && cr[f.needs] === undefined) throw new UsageError(`${where(f.key)}: only applies with ${flagOf(f.needs)}`);
   checkSslConfig(cr, where, isToy(c.dataset));
+  checkNoiseConfig(c, where);
   return c;
 }
 

@@ -11,6 +11,7 @@ import { buildMethod, loadSplit, buildModel, buildOptimizer, buildScheduler, loa
 import { evaluateModel } from '../train/metrics.js';
 import { pluginsFromConfig } from './plugins.js';
 import { isSsl, splitForLabels, tileToBatch, type SplitInfo } from './ssl.js';
+import { applyLabelNoise, trainSubset } from './noise.js';
 import type * as Plugins from '../train/plugins.js';
 import type { IO } from './io.js';
 import { writeFileAtomic } from '../torch/serialize.js';
@@ -140,19 +141,16 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   const full = loadSplit(cfg, 'train');
   const test = loadSplit(cfg, 'test');
   const numClasses = full.classes.length;
-  let trainSet = full;
+  let trainSet = trainSubset(full, cfg);
   let valSet: typeof full | undefined;
   if (cfg.valSplit !== undefined) {
-    const s = data.trainValSplit(full, { valFraction: cfg.valSplit, seed: cfg.seed, stratified: true });
+    const s = data.trainValSplit(trainSet, { valFraction: cfg.valSplit, seed: cfg.seed, stratified: true });
     trainSet = s.train;
     valSet = s.val;
   }
-  let noiseRate: number | undefined;
-  if (cfg.labelNoise > 0) {
-    const r = data.corruptLabels(trainSet.labels, { fraction: cfg.labelNoise, mode: 'symmetric', seed: cfg.seed, numClasses });
-    trainSet = { ...trainSet, labels: r.labels };
-    noiseRate = r.rate;
-  }
+  const noisy = applyLabelNoise(trainSet, cfg, numClasses);
+  trainSet = noisy.set;
+  const noiseRate = noisy.info?.rate;
   // --labels N: train on N labeled images (N/classes per class); mixmatch/ict also on the rest, unlabeled.
   const ssl = isSsl(methodName);
   const pointsSet = trainSet; // what the decision boundary draws: every train point
@@ -195,7 +193,7 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
     : 0;
   io.err(
     `${cfg.dataset}: ${trainSet.images.shape[0]} train / ${(valSet ?? test).images.shape[0]} ${valSet ? 'validation' : 'test'} samples` +
-      `${noiseRate !== undefined ? `, ${(100 * noiseRate).toFixed(1)}% train labels corrupted` : ''} (loaded in ${Date.now() - t0} ms)\n` +
+      `${noiseRate !== undefined ? `, ${(100 * noiseRate).toFixed(1)}% train labels wrong (${noisy.info!.mode} noise ${cfg.labelNoise})` : ''} (loaded in ${Date.now() - t0} ms)\n` +
       (split
         ? `split: ${split.labels} labeled (${split.labelsPerClass} per class, seed ${split.seed}) + ${split.unlabeled} unlabeled${ssl ? '' : ' (not used: supervised only)'}, ${split.stepsPerEpoch} steps per epoch\n`
         : '') +
@@ -260,10 +258,11 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
     const svg = await decisionBoundarySvg(evalModel, pointsSet, { title });
     fs.writeFileSync(path.join(out, DECISION_BOUNDARY_FILE), svg);
   }
-  if (fs.existsSync(resultsFile) && (testMetrics || split)) {
+  if (fs.existsSync(resultsFile) && (testMetrics || split || noisy.info)) {
     const r = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Record<string, unknown>;
     if (testMetrics) r.test = testMetrics;
     if (split) r.split = split;
+    if (noisy.info) r.labelNoise = noisy.info;
     writeFileAtomic(resultsFile, JSON.stringify(r, null, 2) + '\n');
   }
   let reportFile: string | undefined;

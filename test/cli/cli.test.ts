@@ -271,7 +271,7 @@ describe.skipIf(!hasTrainer)('end to end through the bin launcher (skipped witho
       'none',
     ]);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/800 train \/ 200 validation samples, \d+\.\d% train labels corrupted/);
+    expect(r.err).toMatch(/800 train \/ 200 validation samples, \d+\.\d% train labels wrong \(symmetric noise 0\.\d+\)/);
     expect(r.out).toMatch(/validation accuracy: /);
     expect(r.out).toMatch(/test accuracy: /);
     expect(JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')).test.acc).toBeGreaterThan(0);
