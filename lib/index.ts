@@ -5,3 +5,4 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * as mixup from './mixup/index.js';
 export * as train from './train/index.js';
+export * as attacks from './attacks/index.js';
