@@ -13,6 +13,7 @@ import type { Module } from '../nn/module.js';
 import { softmax } from '../nn/functional.js';
 import type { Dataset } from '../data/idx.js';
 import { sslSection } from './ssl.js';
+import { robustnessSection, robustnessCompareSection } from './robustness.js';
 import { readReliability, reliabilitySvg, type Reliability } from './reliability.js';
 import { readMixedBatch, mixedBatchHtml, MIXED_BATCH_CSS, type MixedBatch } from './batch-grid.js';
 import {
@@ -41,6 +42,16 @@ export {
 export { MIXED_BATCH_FILE, drawMixedBatch, writeMixedBatch, readMixedBatch, mixedBatchHtml, type MixedBatch, type MixedTile } from './batch-grid.js';
 export { encodePng, pngDataUri } from './png.js';
 export { sslSection, readSsl, type SslSplit, type SslEpoch } from './ssl.js';
+export {
+  ROBUSTNESS_FILE,
+  ROBUSTNESS_SCHEMA,
+  parseRobustness,
+  readRobustness,
+  robustnessSection,
+  robustnessCompareSection,
+  type Robustness,
+  type RobustnessResult,
+} from './robustness.js';
 
 /** The name of the decision-boundary picture in a run folder (the CLI writes it for toy sets). */
 export const DECISION_BOUNDARY_FILE = 'decision-boundary.svg';
@@ -302,6 +313,7 @@ export async function renderReport(run: RunData): Promise<string> {
   const policy = await policyChartSvgs(run);
   if (policy.length) parts.push('<h2>Learned mixing policy (AdaMixup)</h2>', figures(policy));
   parts.push(...(await sslSection(run.dir)));
+  parts.push(...(await robustnessSection(run.dir)));
   parts.push('<h2>Per epoch</h2>', epochTable(run), '<h2>Config</h2>', `<pre>${escapeHtml(JSON.stringify(c, null, 2))}</pre>`);
   if (run.libtorch) parts.push('<h2>LibTorch</h2>', `<pre>${escapeHtml(JSON.stringify(run.libtorch, null, 2))}</pre>`);
   return page(title, parts.join('\n'));
@@ -337,6 +349,7 @@ export async function renderCompare(runs: RunData[]): Promise<string> {
   const parts = [`<h1>${escapeHtml(title)}</h1>`, '<h2>Summary</h2>', summaryTable(runs)];
   if (runs.some((r) => r.decisionBoundary)) parts.push('<h2>Decision boundaries</h2>', figures(runs.map((r) => r.decisionBoundary)));
   parts.push('<h2>Curves</h2>', figures(charts));
+  parts.push(...(await robustnessCompareSection(runs.map((r) => ({ dir: r.dir, label: label(r) })))));
   for (const r of runs) parts.push(`<h2>Config: ${escapeHtml(label(r))}</h2>`, `<pre>${escapeHtml(JSON.stringify(r.config, null, 2))}</pre>`);
   return page(title, parts.join('\n'));
 }
