@@ -7,6 +7,10 @@ import { processIO, type IO } from './io.js';
 const COMMANDS: Record<string, { summary: string; run: () => Promise<(argv: string[], io: IO) => Promise<number>> }> = {
   train: { summary: 'train a model with a mixing method; writes results.json and report.html', run: async () => (await import('./train.js')).trainCommand },
   eval: { summary: "evaluate a run's checkpoint on the test split (loss, accuracy, ECE)", run: async () => (await import('./eval.js')).evalCommand },
+  attack: {
+    summary: "accuracy of a run's model under FGSM/BIM/PGD over an ε grid; writes robustness.json",
+    run: async () => (await import('./attack.js')).attackCommand,
+  },
   methods: { summary: 'list the mixing methods with their defaults', run: async () => (await import('./methods.js')).methodsCommand },
   report: { summary: "write a run's report.html, or compare runs side by side (--compare)", run: async () => (await import('./report.js')).reportCommand },
   doctor: {
