@@ -17,6 +17,10 @@ const COMMANDS: Record<string, { summary: string; run: () => Promise<(argv: stri
     summary: 'what this machine gives torchmix (LibTorch, CUDA, datasets, Python) and how to fix what is missing',
     run: async () => (await import('./doctor.js')).doctorCommand,
   },
+  sweep: {
+    summary: 'run a grid of train runs (+ attacks) from a YAML/JSON spec, resumably; writes summary.md and sweep.html',
+    run: async () => (await import('./sweep.js')).sweepCommand,
+  },
 };
 
 export const HELP = `Usage: torchmix <command> [flags]
