@@ -37,7 +37,7 @@ fi
 
 # ---- 2. Python venv with the pinned torch (shared by every clone: keyed by the torch version) -----
 venv=${TORCHMIX_VENV_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/torchmix/venv-torch-$torch_version}
-check_venv() { "$venv/bin/python" -c "import torch, numpy, safetensors, sys; sys.exit(torch.__version__.split('+')[0] != '$torch_version')" 2>/dev/null; }
+check_venv() { "$venv/bin/python" -c "import torch, numpy, safetensors, torchattacks, sys; sys.exit(torch.__version__.split('+')[0] != '$torch_version' or torchattacks.__version__ != '3.5.1')" 2>/dev/null; }
 if ! check_venv; then
   mkdir -p "$(dirname "$venv")"
   (
@@ -45,7 +45,10 @@ if ! check_venv; then
     if ! check_venv; then
       say "creating $venv with torch==$torch_version (a few GB, once per machine)"
       [[ -x $venv/bin/python ]] || python3 -m venv "$venv" || fail "python3 -m venv $venv"
-      "$venv/bin/pip" install --disable-pip-version-check --progress-bar on "torch==$torch_version" numpy safetensors || fail "pip install torch==$torch_version"
+      "$venv/bin/pip" install --disable-pip-version-check --progress-bar on "torch==$torch_version" numpy safetensors scipy || fail "pip install torch==$torch_version"
+      # torchattacks: the oracle of test/attacks/torchattacks.test.ts. --no-deps, or pip would pull a
+      # torchvision and pin requests 2.25; importing it needs only torch, numpy and scipy.
+      "$venv/bin/pip" install --disable-pip-version-check --no-deps "torchattacks==3.5.1" || fail "pip install torchattacks==3.5.1"
     fi
   ) 9>"$venv.lock"
 fi
