@@ -23,7 +23,7 @@ function copyRun(name: string): string {
   fs.cpSync(path.join(FIX, name), dir, { recursive: true });
   return dir;
 }
-const svgsOf = (html: string) => html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+const svgsOf = (html: string): string[] => html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
 function marks(svg: string, kind: string): number[] {
   const re = new RegExp(`<g class="mark-${kind} role-mark[^"]*"[^>]*>([\\s\\S]*?)</g>`, 'g');
   return [...svg.matchAll(re)].map((m) => (m[1].match(/<path/g) ?? []).length);
