@@ -18,6 +18,9 @@ Spec (YAML or JSON):
   points:                      # optional: explicit points, each crossed with the grid
     - { method: none }
     - { method: mixup, alpha: 8 }
+                               # or axes, lists of alternatives crossed with each other:
+                               # [[{method: none}, {method: mixup, alpha: 8}], [{labelNoise: 0.4},
+                               #  {labelNoise: 0.4, labelNoiseMode: asymmetric}]]
   grid: { labelNoise: [0, 0.5], seed: [0, 1, 2] }         # any train settings as lists
   attack: { attack: [fgsm, pgd], eps: [0, 2/255, 8/255], steps: 10 }   # optional, per finished run
   summary: { groupBy: [method, alpha, labelNoise], metric: valAcc }    # optional; default: every

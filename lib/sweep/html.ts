@@ -20,7 +20,7 @@ interface Row {
 /** Lines of means with ± std error bars, one colour per series, one column per panel. */
 export function errorBarSpec(rows: Row[], o: { title: string; x: string; y: string; xScale?: object }): object {
   const x = { field: 'x', type: 'quantitative', title: o.x, ...(o.xScale ? { scale: o.xScale } : {}) };
-  const color = { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical' } };
+  const color = { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 0 } };
   return {
     $schema: SCHEMA,
     title: o.title,
@@ -55,7 +55,9 @@ const row = (x: number, s: Stat, series: string, panel: string): Row => ({
   series,
   panel,
 });
-const without = (g: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(g).filter(([k]) => k !== key));
+/** A series' name: its group's values, leaving out `key` (the x axis) and what the point leaves unset (erm's alpha). */
+const seriesOf = (g: Record<string, unknown>, key?: string) =>
+  groupLabel(Object.fromEntries(Object.entries(g).filter(([k, v]) => k !== key && v !== null && v !== undefined)));
 
 /** The figures' specs (exported for tests): noise (when the sweep varies labelNoise) and robustness (when attacked). */
 export function sweepFigureSpecs(s: SweepSummary): { noise?: object; robustness?: object } {
@@ -65,20 +67,27 @@ export function sweepFigureSpecs(s: SweepSummary): { noise?: object; robustness?
     const rows: Row[] = [];
     for (const g of s.groups) {
       const x = Number(g.group.labelNoise);
-      const series = groupLabel(without(g.group, 'labelNoise'));
+      const series = seriesOf(g.group, 'labelNoise');
       if (g.best) rows.push(row(x, g.best, series, `best ${s.metric}`));
       if (g.last) rows.push(row(x, g.last, series, `last ${s.metric}`));
     }
     if (rows.length)
       out.noise = errorBarSpec(rows, {
         title: 'accuracy vs label noise (mean ± std over seeds)',
-        x: 'label noise (fraction of train labels resampled)',
+        x: 'label noise (--label-noise)',
         y: 'accuracy %',
       });
   }
+  // L∞ radii read as k/255; an L2 radius (pgdl2) does not, so then ε stays as it is.
+  const in255 = !s.groups.some((g) => g.robust.some((r) => r.attack === 'pgdl2'));
   const rrows: Row[] = [];
-  for (const g of s.groups) for (const r of g.robust) rrows.push(row(r.eps, r.acc, groupLabel(g.group), r.attack));
-  if (rrows.length) out.robustness = errorBarSpec(rrows, { title: 'robust accuracy vs ε (pixel space; mean ± std over seeds)', x: 'ε', y: 'accuracy %' });
+  for (const g of s.groups) for (const r of g.robust) rrows.push(row(in255 ? 255 * r.eps : r.eps, r.acc, seriesOf(g.group), r.attack));
+  if (rrows.length)
+    out.robustness = errorBarSpec(rrows, {
+      title: 'robust accuracy vs ε (pixel space; mean ± std over seeds)',
+      x: in255 ? 'ε × 255' : 'ε',
+      y: 'accuracy %',
+    });
   return out;
 }
 

@@ -43,7 +43,16 @@ const specSchema = z.strictObject({
       msg('expected an object of key: [values]'),
     )
     .optional(),
-  points: z.array(settings, msg('expected a list of objects of train settings')).min(1, msg('expected a non-empty list of points')).optional(),
+  /** A list of points, or a list of axes (lists of alternatives) whose product is the points. */
+  points: z
+    .array(
+      z.union([settings, z.array(settings, msg('expected a list of objects of train settings')).min(1, msg('expected a non-empty list of alternatives'))], {
+        error: 'expected an object of train settings, or a list of them (an axis)',
+      }),
+      msg('expected a list of points (objects of train settings) or of axes (lists of them)'),
+    )
+    .min(1, msg('expected a non-empty list of points'))
+    .optional(),
   attack: z
     .strictObject(
       {
@@ -180,7 +189,8 @@ export function readSpecFile(file: string): unknown {
 }
 
 /**
- * Validates a spec and expands it: points = (explicit points, or one empty point) × the grid's
+ * Validates a spec and expands it: points = (explicit points — or the product of the axes when points is
+ * a list of lists — or one empty point) × the grid's
  * cartesian product (grid keys vary fastest in their spec order, the last key fastest), each over base.
  * Throws a UsageError naming the key; nothing is written.
  */
@@ -221,17 +231,47 @@ export function expandSweep(raw: unknown, opts: { specFile: string; out?: string
   }
   const gridKeys = grid.map(([k]) => k);
 
-  const explicit = (spec.points ?? [{}]).map((p, i) => {
-    const s = trainSettings(p, `${file}: points[${i}]`);
+  const checkPoint = (p: Record<string, unknown>, where: string) => {
+    const s = trainSettings(p, `${file}: ${where}`);
     for (const [k, v] of Object.entries(s)) {
-      checkValue(k, v, `${file}: points[${i}].${asWritten(s, k)}`);
-      if (gridKeys.includes(k))
-        throw new UsageError(`${file}: points[${i}].${asWritten(s, k)}: also a grid key; a point sets only what the grid does not vary`);
+      checkValue(k, v, `${file}: ${where}.${asWritten(s, k)}`);
+      if (gridKeys.includes(k)) throw new UsageError(`${file}: ${where}.${asWritten(s, k)}: also a grid key; a point sets only what the grid does not vary`);
     }
     return s;
-  });
+  };
+  // Explicit points: a list of points, or a list of axes (each a list of alternatives) crossed in order.
+  const rawPoints = spec.points ?? [{}];
+  const axes = rawPoints.filter((p) => Array.isArray(p)).length;
+  if (axes && axes < rawPoints.length)
+    throw new UsageError(
+      `${file}: points[${rawPoints.findIndex((p) => !Array.isArray(p))}]: the points are a list of axes (lists of alternatives) here, so every entry must be a list`,
+    );
+  let explicit: Record<string, unknown>[];
+  const explicitWhere: string[] = [];
+  if (axes) {
+    let acc: { values: Record<string, unknown>; where: string }[] = [{ values: {}, where: '' }];
+    (rawPoints as Record<string, unknown>[][]).forEach((axis, ai) => {
+      const alts = axis.map((p, j) => ({ values: checkPoint(p, `points[${ai}][${j}]`), j }));
+      acc = acc.flatMap((a) =>
+        alts.map((alt) => {
+          for (const k of Object.keys(alt.values))
+            if (k in a.values) throw new UsageError(`${file}: points[${ai}][${alt.j}].${asWritten(alt.values, k)}: also set by an earlier axis`);
+          return { values: { ...a.values, ...alt.values }, where: `${a.where}${a.where ? ' × ' : ''}points[${ai}][${alt.j}]` };
+        }),
+      );
+    });
+    explicit = acc.map((a) => a.values);
+    explicitWhere.push(...acc.map((a) => a.where));
+  } else {
+    explicit = (rawPoints as Record<string, unknown>[]).map((p, i) => checkPoint(p, `points[${i}]`));
+    explicitWhere.push(...explicit.map((_, i) => `points[${i}]`));
+  }
+  // In order of first appearance: by axis, then within the axis (the points' names follow it too).
   const pointKeys: string[] = [];
-  for (const p of explicit) for (const k of Object.keys(p)) if (!pointKeys.includes(k)) pointKeys.push(k);
+  const keySources = axes ? (rawPoints as Record<string, unknown>[][]).flatMap((axis) => axis.map((p) => trainSettings(p, file))) : explicit;
+  for (const p of keySources) for (const k of Object.keys(p)) if (!pointKeys.includes(k)) pointKeys.push(k);
+  const ordered = (v: Record<string, unknown>) => Object.fromEntries(pointKeys.filter((k) => k in v).map((k) => [k, v[k]]));
+  explicit = explicit.map(ordered);
 
   // Cartesian product, the last grid key fastest.
   let combos: Record<string, unknown>[] = [{}];
@@ -247,7 +287,7 @@ export function expandSweep(raw: unknown, opts: { specFile: string; out?: string
         .map(([k, v]) => `${k}=${nameValue(v)}`)
         .join(',');
       const name = safeName(label || 'base');
-      const where = spec.points ? `points[${pi}]${gridKeys.length ? ' × grid' : ''}` : 'grid';
+      const where = spec.points ? `${explicitWhere[pi]}${gridKeys.length ? ' × grid' : ''}` : 'grid';
       if (byName.has(name)) throw new UsageError(`${file}: ${where}: point '${name}' appears twice (also from ${byName.get(name)})`);
       byName.set(name, where);
       const dir = path.join(out, 'runs', name);

@@ -166,7 +166,7 @@ export function summaryMarkdown(s: SweepSummary): string {
       ...(noise ? [pctStat(g.noiseRate)] : []),
       ...cells.map((c) => {
         const r = g.robust.find((x) => x.attack === c.attack && Math.abs(x.eps - c.eps) < 1e-12);
-        return r ? `${pctStat(r.acc)} (n=${r.acc.n})` : '–';
+        return r ? `${pctStat(r.acc)}${r.acc.n !== n ? ` (n=${r.acc.n})` : ''}` : '–';
       }),
     ];
   });

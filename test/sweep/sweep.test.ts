@@ -43,6 +43,9 @@ describe('sweep spec validation: refused before anything runs, naming the key', 
     [{ base: moons, points: [{ seed: 1 }], grid: { seed: [0] } }, /points\[0\]\.seed: also a grid key/],
     [{ base: moons, points: [{ epochs: 0 }] }, /points\[0\]\.epochs: expected a positive integer, got 0/],
     [{ base: moons, grid: { seed: [0, 0] } }, /grid\.seed\[1\]: 0 is listed twice/],
+    [{ base: moons, points: [[{ method: 'none' }], { seed: 1 }] }, /points\[1\]: the points are a list of axes .* every entry must be a list/],
+    [{ base: moons, points: [[{ method: 'none' }], [{ seed: 1, method: 'mixup' }]] }, /points\[1\]\[0\]\.method: also set by an earlier axis/],
+    [{ base: moons, points: [[{ method: 'none' }], [{ alpha: -2 }]] }, /points\[1\]\[0\]\.alpha: expected a number > 0, got -2/],
     [{ base: { ...moons, out: 'x' } }, /base\.out: set by the sweep/],
     [{ base: moons, grids: {} }, /spec\.json: grids: unknown key \(did you mean grid\?\)/],
     [{ base: moons, attack: { attack: ['fgsm', 'cw'], eps: [0] } }, /attack\.attack\[1\]: expected one of fgsm, bim, pgd, pgdl2, got 'cw'/],
@@ -110,6 +113,35 @@ describe('sweep expansion', () => {
     const t = expandSweep({ base: { dataset: 'moons' }, grid: { toy: [{ n: 100 }, { n: 200 }] } }, { specFile: 'x.json', out: '/o' });
     expect(t.points.map((q) => q.name)).toEqual(['toy=__n__100_', 'toy=__n__200_']);
     expect(t.points[1].dir).toBe('/o/runs/toy=__n__200_');
+    // Points as axes (lists of alternatives): their product, crossed with the grid.
+    const ax = expandSweep(
+      {
+        base: { dataset: 'fashion-mnist' },
+        points: [
+          [{ method: 'none' }, { method: 'mixup', alpha: 8 }],
+          [{ labelNoise: 0.2 }, { labelNoise: 0.4, labelNoiseMode: 'asymmetric' }],
+        ],
+        grid: { seed: [0, 1] },
+      },
+      { specFile: 'x.json', out: '/o' },
+    );
+    expect(ax.points.map((q) => q.name)).toEqual([
+      'method=none,labelNoise=0.2,seed=0',
+      'method=none,labelNoise=0.2,seed=1',
+      'method=none,labelNoise=0.4,labelNoiseMode=asymmetric,seed=0',
+      'method=none,labelNoise=0.4,labelNoiseMode=asymmetric,seed=1',
+      'method=mixup,alpha=8,labelNoise=0.2,seed=0',
+      'method=mixup,alpha=8,labelNoise=0.2,seed=1',
+      'method=mixup,alpha=8,labelNoise=0.4,labelNoiseMode=asymmetric,seed=0',
+      'method=mixup,alpha=8,labelNoise=0.4,labelNoiseMode=asymmetric,seed=1',
+    ]);
+    expect(ax.groupBy).toEqual(['method', 'alpha', 'labelNoise', 'labelNoiseMode']);
+    expect(ax.points[0].config).toMatchObject({ labelNoise: 0.2 });
+    expect(ax.points[2].config).toMatchObject({ labelNoise: 0.4, labelNoiseMode: 'asymmetric' });
+    // The train config's own cross-field rules hold per point.
+    expect(() => expandSweep({ base: { dataset: 'moons' }, points: [{ labelNoise: 0.4, labelNoiseMode: 'asymmetric' }] }, { specFile: 'x.json' })).toThrow(
+      /x\.json: point labelNoise=0\.4,labelNoiseMode=asymmetric: labelNoiseMode: 'moons' has no asymmetric noise map/,
+    );
     // No grid and no points: one point named 'base'.
     expect(expandSweep({ base: { dataset: 'moons' } }, { specFile: 'x.json' }).points.map((q) => q.name)).toEqual(['base']);
   });
@@ -208,7 +240,7 @@ describe('torchmix sweep: a 2×2 grid of two-moons runs', () => {
 describe('torchmix sweep: Ctrl-C and resume', () => {
   it('SIGINT reaches the running point once (it writes a checkpoint), exit 130; the rerun resumes it to the uninterrupted numbers', async () => {
     const dir = tmp('resume');
-    const base = { dataset: 'moons', epochs: 20, batchSize: 8, toy: { n: 1200, nTest: 200 }, threads: 1 };
+    const base = { dataset: 'moons', epochs: 12, batchSize: 8, toy: { n: 1000, nTest: 200 }, threads: 1 };
     const file = spec(dir, { base, grid: { seed: [3] } });
     // The uninterrupted reference (its own folder).
     const ref = await cli(['sweep', file, '--out', path.join(dir, 'ref'), '--progress', 'none']);
@@ -243,7 +275,7 @@ describe('torchmix sweep: Ctrl-C and resume', () => {
     expect(err).toMatch(/rerun the same command to resume: torchmix sweep /);
     const cut = readJson<ResultsLike>(path.join(run, 'results.json'));
     expect(cut.history.interrupted).toBe(true);
-    expect(cut.history.epochs.length).toBeLessThan(20);
+    expect(cut.history.epochs.length).toBeLessThan(12);
     expect(readJson<SweepSummary>(path.join(dir, 'out', 'summary.json')).points[0].status).toBe('unfinished');
     // One SIGINT reached the point: a second would have quit it at once, without results.json or checkpoint.
     expect(readJson<{ epoch: number; step: number }>(path.join(run, 'checkpoint.json')).epoch).toBeGreaterThanOrEqual(1);
@@ -255,7 +287,7 @@ describe('torchmix sweep: Ctrl-C and resume', () => {
     const got = readJson<ResultsLike>(path.join(run, 'results.json'));
     expect(got.history.interrupted).toBe(false);
     expect(got.history.epochs.map((e) => e.epoch)).toEqual(want.history.epochs.map((e) => e.epoch));
-    const [a, b] = [got.history.epochs[19], want.history.epochs[19]];
+    const [a, b] = [got.history.epochs[11], want.history.epochs[11]];
     expect(a.valAcc).toBe(b.valAcc);
     expect(a.valLoss).toBe(b.valLoss);
     expect(a.trainLoss).toBe(b.trainLoss);
