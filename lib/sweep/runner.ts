@@ -25,6 +25,8 @@ export interface RunOptions {
   threads?: number;
   progress: ProgressMode;
   io: IO;
+  /** Seconds between the status lines while points run (lines mode; default 60). */
+  heartbeatSeconds?: number;
 }
 
 export interface Plan {
@@ -111,24 +113,57 @@ const fmtDuration = (s: number) => {
   return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
 };
 
-/** Progress over the whole grid on stderr: a cli-progress bar on a TTY, else one line per event. */
+/** The last epoch record a run's log.jsonl holds (read from its tail), 0 before the first. */
+export function epochsLogged(dir: string): number {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(path.join(dir, 'log.jsonl'), 'r');
+    const size = fs.fstatSync(fd).size;
+    const n = Math.min(size, 1 << 16);
+    const buf = Buffer.alloc(n);
+    fs.readSync(fd, buf, 0, n, size - n);
+    const m = [...buf.toString('utf8').matchAll(/"type":"epoch","epoch":(\d+)/g)];
+    return m.length ? Number(m[m.length - 1][1]) : 0;
+  } catch {
+    return 0;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+interface Running {
+  dir: string;
+  epochs: number;
+  t0: number;
+  /** Epochs the run had when this session started it (a resumed run's earlier ones). */
+  from: number;
+  /** Epochs logged so far (refreshed by tick). */
+  at: number;
+}
+
+/** Progress over the whole grid on stderr: a cli-progress bar on a TTY, else one line per event and a
+ *  status line every heartbeat while points run. ETA: the mean duration of the points finished in this
+ *  session (before the first finishes: the running points' pace per epoch) × the work left / jobs. */
 class SweepProgress {
   done = 0;
   failed = 0;
-  readonly running = new Set<string>();
+  readonly running = new Map<string, Running>();
   private durations: number[] = [];
   private multi: cliProgress.MultiBar | null = null;
   private bar: cliProgress.SingleBar | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastBeat = Date.now();
   constructor(
     private total: number,
     private jobs: number,
     private mode: 'bar' | 'lines' | 'none',
     private io: IO,
+    private heartbeatMs: number,
   ) {
     if (mode === 'bar') {
       this.multi = new cliProgress.MultiBar(
         {
-          format: 'sweep {bar} {value}/{total} points | running {running} | failed {failed} | eta {etaText}',
+          format: 'sweep {bar} {value}/{total} points | running {runningText} | failed {failed} | eta {etaText}',
           stream: process.stderr,
           hideCursor: true,
           clearOnComplete: false,
@@ -137,17 +172,44 @@ class SweepProgress {
       );
       this.bar = this.multi.create(total, 0, this.payload());
     }
+    if (mode !== 'none') {
+      this.timer = setInterval(() => this.tick(), Math.min(mode === 'bar' ? 2000 : 5000, heartbeatMs));
+      this.timer.unref();
+    }
   }
   eta(): number {
-    if (!this.durations.length) return NaN;
-    const mean = this.durations.reduce((a, b) => a + b, 0) / this.durations.length;
-    return (mean * (this.total - this.done)) / Math.min(this.jobs, Math.max(1, this.total - this.done));
+    const left = this.total - this.done;
+    if (left <= 0) return 0;
+    let per: number;
+    if (this.durations.length) per = this.durations.reduce((a, b) => a + b, 0) / this.durations.length;
+    else {
+      const now = Date.now();
+      const paces = [...this.running.values()].filter((r) => r.at > r.from).map((r) => ((now - r.t0) / 1000 / (r.at - r.from)) * r.epochs);
+      if (!paces.length) return NaN;
+      per = paces.reduce((a, b) => a + b, 0) / paces.length;
+    }
+    let work = (left - this.running.size) * per;
+    for (const r of this.running.values()) work += per * Math.max(0, 1 - r.at / r.epochs);
+    return work / Math.min(this.jobs, left);
+  }
+  private runningText() {
+    return [...this.running.entries()].map(([n, r]) => `${n} (epoch ${r.at}/${r.epochs})`).join(', ');
   }
   private payload() {
-    return { running: this.running.size, failed: this.failed, etaText: fmtDuration(this.eta()) };
+    // The bar's line stays short: how many, and their epochs.
+    const epochs = [...this.running.values()].map((r) => `${r.at}/${r.epochs}`).join(', ');
+    return { runningText: this.running.size ? `${this.running.size} (epochs ${epochs})` : '0', failed: this.failed, etaText: fmtDuration(this.eta()) };
   }
   private status() {
     return `${this.done}/${this.total} done, ${this.running.size} running, ${this.failed} failed, eta ${fmtDuration(this.eta())}`;
+  }
+  tick() {
+    for (const r of this.running.values()) r.at = Math.max(r.at, epochsLogged(r.dir));
+    this.bar?.update(this.done, this.payload());
+    if (this.mode === 'lines' && this.running.size && Date.now() - this.lastBeat >= this.heartbeatMs) {
+      this.lastBeat = Date.now();
+      this.log(`sweep: running ${this.runningText()} | ${this.status()}`);
+    }
   }
   log(line: string) {
     if (this.mode === 'none') return;
@@ -158,8 +220,9 @@ class SweepProgress {
     this.done += n;
     this.bar?.update(this.done, this.payload());
   }
-  start(name: string, what: string) {
-    this.running.add(name);
+  start(name: string, dir: string, epochs: number, what: string) {
+    const at = epochsLogged(dir);
+    this.running.set(name, { dir, epochs, t0: Date.now(), from: at, at });
     this.log(`sweep: start ${name} (${what})`);
     this.bar?.update(this.done, this.payload());
   }
@@ -172,6 +235,8 @@ class SweepProgress {
     this.bar?.update(this.done, this.payload());
   }
   stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     this.multi?.stop();
     this.multi = null;
   }
@@ -193,7 +258,7 @@ export async function runSweep(sweep: Sweep, opts: RunOptions): Promise<{ outcom
       `${todo.filter((t) => t.train === 'resume').length} to resume, ${todo.filter((t) => t.train === 'start').length} to start` +
       `${sweep.attack ? `, ${todo.filter((t) => t.attack).length} to attack` : ''}; ${jobs} at a time${threads !== undefined ? `, ${threads} thread${threads === 1 ? '' : 's'} each` : ''}\n`,
   );
-  const progress = new SweepProgress(plans.length, jobs, mode, io);
+  const progress = new SweepProgress(plans.length, jobs, mode, io, 1000 * (opts.heartbeatSeconds ?? 60));
   progress.skip(skipped);
   const outcomes: Outcome[] = plans.filter((pl) => !todo.includes(pl)).map((pl) => ({ name: pl.point.name, status: 'skipped', seconds: 0 }));
 
@@ -245,6 +310,8 @@ export async function runSweep(sweep: Sweep, opts: RunOptions): Promise<{ outcom
     fs.writeFileSync(path.join(p.dir, POINT_CONFIG), JSON.stringify(p.settings, null, 2) + '\n');
     progress.start(
       p.name,
+      p.dir,
+      p.config.epochs,
       [pl.train !== 'finished' ? (pl.train === 'resume' ? 'resume' : 'train') : '', pl.attack ? 'attack' : ''].filter(Boolean).join(' + '),
     );
     if (pl.train !== 'finished') {

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { torch } from '../../lib/index.js';
 import { cli } from '../helpers/cli.js';
-import { expandSweep } from '../../lib/sweep/spec.js';
-import { LAUNCHER, TRAIN_LOG } from '../../lib/sweep/runner.js';
+import { expandSweep, loadSweep } from '../../lib/sweep/spec.js';
+import { LAUNCHER, TRAIN_LOG, runSweep } from '../../lib/sweep/runner.js';
 import type { SweepSummary } from '../../lib/sweep/summary.js';
 import type { ResultsLike, RobustnessLike } from '../../lib/sweep/state.js';
 
@@ -83,7 +83,6 @@ describe('sweep expansion', () => {
       path.join(dir, 's.yaml'),
       `name: study\nbase: { dataset: moons, epochs: 2 }\npoints:\n  - { method: none }\n  - { method: mixup, alpha: 8 }\ngrid:\n  label-noise: [0, 0.5]\n  seed: [0, 1]\n`,
     );
-    const { loadSweep } = await import('../../lib/sweep/spec.js');
     const s = loadSweep(path.join(dir, 's.yaml'));
     expect(s.name).toBe('study');
     expect(s.out).toBe(path.join('sweeps', 'study'));
@@ -243,8 +242,19 @@ describe('torchmix sweep: Ctrl-C and resume', () => {
     const base = { dataset: 'moons', epochs: 12, batchSize: 8, toy: { n: 1000, nTest: 200 }, threads: 1 };
     const file = spec(dir, { base, grid: { seed: [3] } });
     // The uninterrupted reference (its own folder).
-    const ref = await cli(['sweep', file, '--out', path.join(dir, 'ref'), '--progress', 'none']);
-    expect(ref.code, ref.err).toBe(0);
+    // (Run in-process with a short heartbeat: the status line names the running point's epoch.)
+    let refErr = '';
+    const ref = await runSweep(loadSweep(file, { out: path.join(dir, 'ref') }), {
+      jobs: 1,
+      progress: 'lines',
+      heartbeatSeconds: 0.2,
+      io: { out: () => {}, err: (t) => void (refErr += t) },
+    });
+    expect(
+      ref.outcomes.map((o) => o.status),
+      refErr,
+    ).toEqual(['done']);
+    expect(refErr).toMatch(/sweep: running seed=3 \(epoch \d+\/12\) \| 0\/1 done, 1 running, 0 failed, eta (…|(\d+m)?\d+s)\n/);
     const want = readJson<ResultsLike>(path.join(dir, 'ref', 'runs', 'seed=3', 'results.json'));
 
     const run = path.join(dir, 'out', 'runs', 'seed=3');
