@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { IO } from '../cli/io.js';
+import { UsageError } from '../cli/args.js';
 import type { Sweep, SweepPoint } from './spec.js';
 import { trainState, readResults, readRobustness, robustnessMatches, isFinished, type TrainState } from './state.js';
 
@@ -246,6 +247,40 @@ const pct = (v: unknown) => (typeof v === 'number' ? `${(100 * v).toFixed(2)}%` 
 
 /** Runs every point that is not finished; returns the outcomes (skipped ones included) and whether Ctrl-C stopped the sweep. */
 export async function runSweep(sweep: Sweep, opts: RunOptions): Promise<{ outcomes: Outcome[]; interrupted: boolean }> {
+  const unlock = lockSweep(sweep.out);
+  try {
+    return await runLocked(sweep, opts);
+  } finally {
+    unlock();
+  }
+}
+
+/** SWEEP/sweep.lock holds the pid of the sweep running there: a second one on the same folder is refused. */
+export const LOCK_FILE = 'sweep.lock';
+function lockSweep(out: string): () => void {
+  fs.mkdirSync(out, { recursive: true });
+  const file = path.join(out, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      return () => fs.rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(fs.readFileSync(file, 'utf8').trim());
+      let alive: boolean;
+      try {
+        alive = Number.isInteger(pid) && pid > 0 && process.kill(pid, 0);
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+      if (alive) throw new UsageError(`${out}: another torchmix sweep (pid ${pid}) is running in this folder (${file}); wait for it or stop it first`);
+      fs.rmSync(file, { force: true }); // left by a sweep that is gone
+    }
+  }
+  throw new UsageError(`${out}: cannot take ${file}`);
+}
+
+async function runLocked(sweep: Sweep, opts: RunOptions): Promise<{ outcomes: Outcome[]; interrupted: boolean }> {
   const { io } = opts;
   const threads = threadsPerPoint(sweep, opts);
   const plans = sweep.points.map((p) => planPoint(sweep, p));
@@ -276,7 +311,14 @@ export async function runSweep(sweep: Sweep, opts: RunOptions): Promise<{ outcom
     // The children run in their own process groups (detached), so this is the only SIGINT they get.
     for (const c of children) c.kill('SIGINT');
   };
-  process.on('SIGINT', onSigint);
+  // Ctrl-C, and a terminal closed or a kill: the points stop at a checkpoint either way.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const sig of signals) process.on(sig, onSigint);
+  // Should this process die some other way, the (detached) points are not left running.
+  const onExit = () => {
+    for (const c of children) c.kill('SIGINT');
+  };
+  process.on('exit', onExit);
 
   const launch = (p: SweepPoint, args: string[]): Promise<number> => {
     const log = path.join(p.dir, TRAIN_LOG);
@@ -348,7 +390,8 @@ export async function runSweep(sweep: Sweep, opts: RunOptions): Promise<{ outcom
     };
     await Promise.all(Array.from({ length: jobs }, worker));
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const sig of signals) process.off(sig, onSigint);
+    process.off('exit', onExit);
     progress.stop();
   }
   // Points never started keep the order of the spec in the outcomes list.

@@ -214,6 +214,14 @@ describe('torchmix sweep: a 2×2 grid of two-moons runs', () => {
     expect(fs.readFileSync(path.join(out, 'summary.md'), 'utf8')).toBe(md);
     const dry = await cli(['sweep', file, '--dry-run']);
     expect(dry.out.match(/\[finished\]/g)).toHaveLength(4);
+    // One sweep per folder: a live pid in sweep.lock refuses a second; a dead one's lock is taken over.
+    fs.writeFileSync(path.join(out, 'sweep.lock'), `${process.pid}\n`);
+    const locked = await cli(['sweep', file]);
+    expect(locked.code).toBe(2);
+    expect(locked.err).toMatch(new RegExp(`another torchmix sweep \\(pid ${process.pid}\\) is running in this folder`));
+    fs.writeFileSync(path.join(out, 'sweep.lock'), '4194303999\n');
+    expect((await cli(['sweep', file, '--progress', 'none'])).code).toBe(0);
+    expect(fs.existsSync(path.join(out, 'sweep.lock'))).toBe(false);
     // A changed spec under existing runs is refused.
     const changed = spec(dir, { name: 'g', base: { ...moons, epochs: 4 }, grid: { labelNoise: [0, 0.3], seed: [0, 1] } }, 'changed.json');
     const c = await cli(['sweep', changed]);
