@@ -86,14 +86,19 @@ export async function sweepCommand(argv: string[], io: IO): Promise<number> {
     }
 
   if (values['dry-run']) {
+    // One write: the listing goes through a pipe (| head) whole.
+    const lines: string[] = [];
     const per = runner.threadsPerPoint(sweep, { jobs, ...(threads !== undefined ? { threads } : {}) });
-    io.out(`sweep ${sweep.name}: ${sweep.points.length} points in ${sweep.out}\n`);
+    lines.push(`sweep ${sweep.name}: ${sweep.points.length} points in ${sweep.out}\n`);
     for (const p of sweep.points) {
       const pl = runner.planPoint(sweep, p);
-      io.out(`${p.name}  [${pl.train === 'finished' ? (pl.attack ? 'trained; to attack' : 'finished') : pl.train === 'resume' ? 'to resume' : 'to train'}]\n`);
-      if (pl.train !== 'finished') io.out(`  ${runner.commandLine(runner.trainArgs(p, per, pl.train === 'resume'))}\n`);
-      if (pl.attack) io.out(`  ${runner.commandLine(runner.attackArgs(sweep, p, per))}\n`);
+      lines.push(
+        `${p.name}  [${pl.train === 'finished' ? (pl.attack ? 'trained; to attack' : 'finished') : pl.train === 'resume' ? 'to resume' : 'to train'}]\n`,
+      );
+      if (pl.train !== 'finished') lines.push(`  ${runner.commandLine(runner.trainArgs(p, per, pl.train === 'resume'))}\n`);
+      if (pl.attack) lines.push(`  ${runner.commandLine(runner.attackArgs(sweep, p, per))}\n`);
     }
+    io.out(lines.join(''));
     return 0;
   }
   if (values['summary-only']) {

@@ -14,6 +14,8 @@ export interface PointSummary {
   status: 'finished' | 'unfinished' | 'missing';
   /** The swept values of the point (point and grid keys). */
   values: Record<string, unknown>;
+  /** The point's whole train config as the sweep resolved it (defaults included). */
+  config: Record<string, unknown>;
   /** The values of the summary's groupBy keys (from the point's resolved config). */
   group: Record<string, unknown>;
   epochs?: number;
@@ -66,7 +68,7 @@ export function pointSummary(sweep: Sweep, i: number): PointSummary {
   const cfg = p.config as Record<string, unknown>;
   const group = Object.fromEntries(sweep.groupBy.map((k) => [k, cfg[k] ?? null]));
   const r = readResults(p.dir);
-  const base = { name: p.name, dir: p.dir, values: p.values, group };
+  const base = { name: p.name, dir: p.dir, values: p.values, config: cfg, group };
   if (!isFinished(r, p.config.epochs)) return { ...base, status: fs.existsSync(path.join(p.dir, 'checkpoint.json')) || r ? 'unfinished' : 'missing' };
   const m = sweep.metric;
   const recs = r!.history.epochs.filter((e) => typeof e[m] === 'number');
@@ -175,7 +177,7 @@ export function summaryMarkdown(s: SweepSummary): string {
   return [
     `# Sweep ${s.name}`,
     '',
-    `${s.points.length} points from \`${s.spec}\`; ${s.points.length - unfinished.length} finished. Accuracy (${s.metric}, %) as mean ± sample std over the finished points of each row (n = finished/points); best = the best epoch of each run, last = its final epoch.`,
+    `${s.points.length} points from \`${s.spec}\`; ${s.points.length - unfinished.length} finished. Accuracy (${s.metric}, %) as mean ± sample std over the finished points of each row (n = finished/points); best = the best epoch of each run, last = its final epoch; – = not set (the train default).${noise ? ' Wrong labels: the measured fraction of corrupted train labels (results.json labelNoise.rate).' : ''}`,
     '',
     line(head),
     line(head.map(() => '---')),

@@ -164,6 +164,7 @@ describe('torchmix sweep: a 2×2 grid of two-moons runs', () => {
       const p = s.points[i];
       expect(p.status).toBe('finished');
       expect(res.config.threads).toBe(1);
+      for (const k of ['dataset', 'model', 'epochs', 'batchSize', 'lr', 'labelNoise', 'seed', 'toy']) expect(p.config[k], k).toEqual(res.config[k]);
       // The children ran on this test's LibTorch build (TORCHMIX_ADDON inherited).
       expect((res.libtorch as { version: string }).version).toBe(torch.config().version);
       expect(p.best!.acc).toBe(Math.max(...accs));
