@@ -237,11 +237,15 @@ describe('torchmix sweep: a 2×2 grid of two-moons runs', () => {
       points: [{ dataset: 'moons', toy: { n: 100, nTest: 100 } }, { seed: 1 }],
     });
     const r = await cli(['sweep', file, '--threads', '1', '--progress', 'none']);
-    expect(r.code).toBe(1);
-    expect(r.out).toMatch(/1\/2 points finished, 1 failed/);
-    expect(r.err).toMatch(/failed: seed=1: train exited with code 2:\n# .* torchmix train .*\ntorchmix train: error: --data-dir: /);
+    const why = r.err + r.out;
+    expect(r.code, why).toBe(1);
+    expect(r.out, why).toMatch(/1\/2 points finished, 1 failed/);
+    expect(r.err).toMatch(/failed: seed=1: train exited with code 2:\n# .* torchmix train [^]*torchmix train: error: --data-dir: /);
     const s = readJson<SweepSummary>(path.join(dir, 'out', 'summary.json'));
-    expect(s.points.map((p) => p.status)).toEqual(['finished', 'missing']);
+    expect(
+      s.points.map((p) => p.status),
+      why,
+    ).toEqual(['finished', 'missing']);
   }, 60_000);
 });
 
