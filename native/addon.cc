@@ -3,6 +3,8 @@
 
 namespace tmx {
 
+void registerDist(Instance& inst, Napi::Env env);  // dist.cc (torch.distributed)
+
 static Napi::Value trampoline(const Napi::CallbackInfo& info) {
   auto* entry = static_cast<OpEntry*>(info.Data());
   try {
@@ -33,6 +35,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerAutograd(*inst, env);
   registerCuda(*inst, env);
   registerOptim(*inst, env);
+  registerDist(*inst, env);
   return exports;
 }
 

@@ -1,6 +1,17 @@
 #include "ops.h"
+#include <ATen/CPUGeneratorImpl.h>
 
 namespace tmx {
+
+namespace {
+const napi_type_tag kGeneratorTag = {0x746f7263686d6978ULL, 0x67656e657261746fULL};
+at::Generator& generatorArg(Ctx& c, size_t i) {
+  Napi::Value v = c.info[i];
+  if (!v.IsExternal() || !v.As<Napi::External<at::Generator>>().CheckTypeTag(&kGeneratorTag))
+    throw ArgError(ErrorKind::Type, "expected a torch.Generator");
+  return *v.As<Napi::External<at::Generator>>().Data();
+}
+}  // namespace
 
 void registerRandom(Instance& inst, Napi::Env env) {
   DEF("manualSeed", {
@@ -50,6 +61,27 @@ void registerRandom(Instance& inst, Napi::Env env) {
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(st);
     return c.undef();
+  })
+  // torch.Generator (CPU): a private generator, as a type-tagged External; randperm can draw from
+  // it (DistributedSampler's exact permutation needs randperm(n, generator seeded seed + epoch)).
+  DEF("generatorNew", {
+    auto* g = new at::Generator(at::make_generator<at::CPUGeneratorImpl>());
+    auto ext = Napi::External<at::Generator>::New(c.env, g, [](Napi::Env, at::Generator* p) { delete p; });
+    ext.TypeTag(&kGeneratorTag);
+    return ext;
+  })
+  DEF("generatorManualSeed", {
+    double s = c.num(1);
+    if (!(s >= 0) || s != double(uint64_t(s))) throw ArgError(ErrorKind::Value, "Generator.manualSeed: seed must be a non-negative integer");
+    at::Generator& g = generatorArg(c, 0);
+    std::lock_guard<std::mutex> lock(g.mutex());
+    g.set_current_seed(uint64_t(s));
+    return c.undef();
+  })
+  DEF("generatorInitialSeed", return Napi::Number::New(c.env, double(generatorArg(c, 0).current_seed()));)
+  DEF("randpermGen", {
+    at::Generator& g = generatorArg(c, 1);  // randperm locks the generator itself
+    return c.ret(torch::randperm(c.i64(0), g, c.options(2)));
   })
   DEF("uniform_", T(0).uniform_(c.num(1), c.num(2)); return c.undef();)
   DEF("normal_", T(0).normal_(c.num(1), c.num(2)); return c.undef();)

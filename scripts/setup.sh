@@ -23,7 +23,7 @@ fail() { echo "setup: FAILED: $*" >&2; exit 1; }
 torch_version=$(cat scripts/TORCH_VERSION)
 
 # ---- 1. Debian packages -------------------------------------------------------------------------
-pkgs=(cmake g++ make python3 python3-venv dataset-fashion-mnist libtorch-dev chromium)  # chromium: the report's headless-browser test
+pkgs=(cmake g++ make python3 python3-venv dataset-fashion-mnist libtorch-dev libgloo-dev chromium)  # chromium: the report's headless-browser test; libgloo-dev: Gloo's headers for torch.distributed (native/dist.cc)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -16,6 +16,7 @@ export { cifar10, cifar100, CIFAR10_CLASSES, CIFAR100_FINE_CLASSES, CIFAR100_COA
 export { moons, spirals, blobs } from './toy.js';
 export { load, datasetNames } from './registry.js';
 export { DataLoader, type LoaderOptions, type Batch, type LoaderDataset } from './loader.js';
+export { DistributedSampler, type DistributedSamplerOptions } from './distributed-sampler.js';
 export { type AugmentOptions, type CropOptions } from './augment.js';
 export { corruptLabels, CIFAR10_ASYMMETRIC_MAP, FASHION_MNIST_ASYMMETRIC_MAP, MNIST_ASYMMETRIC_MAP, type CorruptOptions, type CorruptResult } from './noise.js';
 export { trainValSplit, sslSplit } from './split.js';

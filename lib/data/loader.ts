@@ -21,6 +21,7 @@ import * as torch from '../torch/index.js';
 import { Rng, seedOf } from './rng.js';
 import { planAugment, augmenting, padded, staticOffsets, drawView, drawJitter, cropFlip, type AugmentOptions, type AugmentPlan } from './augment.js';
 import type { Dataset } from './idx.js';
+import { DistributedSampler } from './distributed-sampler.js';
 
 type Tensor = torch.Tensor;
 
@@ -42,6 +43,10 @@ export interface LoaderOptions {
   /** K ≥ 1 independently augmented views of every batch (same samples, separate crop/flip draws):
    *  the batch's `views` holds the K tensors and `x` is views[0]. For semi-supervised methods. */
   views?: number;
+  /** A DistributedSampler: each epoch iterates this rank's indices in the sampler's order (batches
+   *  as before); the loader sets the sampler's epoch to its own as each epoch starts, and keys the
+   *  augmentation draws by (seed, epoch, rank). Exclusive with shuffle (the sampler shuffles). */
+  sampler?: DistributedSampler;
 }
 
 export interface Batch {
@@ -68,6 +73,7 @@ export class DataLoader implements Iterable<Batch> {
   readonly numSamples: number;
   readonly views: number;
   readonly seed: number;
+  readonly sampler: DistributedSampler | null;
   /** The epoch the next iteration will use (starts at 0, incremented when an iteration starts). */
   epoch = 0;
 
@@ -79,6 +85,7 @@ export class DataLoader implements Iterable<Batch> {
   private std: Tensor | null = null;
   private scale: boolean;
   private owned: Tensor[] = [];
+  private gather: boolean; // batches gathered by index (shuffled or sampled), not narrowed
 
   constructor(ds: LoaderDataset, opts: LoaderOptions = {}) {
     const [images, labels] = datasetTensors(ds);
@@ -89,11 +96,17 @@ export class DataLoader implements Iterable<Batch> {
     if (!Number.isSafeInteger(bs) || bs < 1) throw verr(`batchSize must be a positive integer, got ${String(opts.batchSize)}`);
     const views = opts.views ?? 1;
     if (!Number.isInteger(views) || views < 1) throw verr(`views must be a positive integer, got ${String(opts.views)}`);
+    const sampler = opts.sampler ?? null;
+    if (sampler !== null && !(sampler instanceof DistributedSampler)) throw verr('sampler must be a data.DistributedSampler');
+    if (sampler && opts.shuffle) throw verr('sampler option is mutually exclusive with shuffle (the sampler shuffles)');
+    if (sampler && sampler.datasetLength !== n) throw verr(`sampler was made for ${sampler.datasetLength} samples, the dataset has ${n}`);
+    this.sampler = sampler;
+    this.gather = sampler !== null || (opts.shuffle ?? false);
     this.batchSize = bs;
     this.shuffle = opts.shuffle ?? false;
     this.dropLast = opts.dropLast ?? false;
     this.views = views;
-    this.numSamples = n;
+    this.numSamples = sampler ? sampler.length : n;
     this.device = opts.device ?? images.device;
     const aug = opts.augment;
     if (aug !== undefined && (aug === null || typeof aug !== 'object')) throw verr('augment must be { crop?, flip?, jitter? }');
@@ -177,8 +190,9 @@ export class DataLoader implements Iterable<Batch> {
 
   private open(epoch: number): Epoch {
     const n = this.numSamples;
-    const rng = new Rng(this.seed, epoch);
-    const perm = this.shuffle ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+    const rng = this.sampler ? new Rng(this.seed, epoch, this.sampler.rank) : new Rng(this.seed, epoch);
+    this.sampler?.setEpoch(epoch);
+    const perm = this.sampler ? this.sampler.indices() : this.shuffle ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
     const image = this.aug?.kind === 'image';
     const rows = image ? 1 + 2 * this.views : 1;
     // One host→device copy per epoch: row 0 the permutation, then per view (base, direction).
@@ -213,17 +227,17 @@ export class DataLoader implements Iterable<Batch> {
     const index = ep.perm.narrow(0, s, b);
     const y = this.labels.indexSelect(0, index);
     if (this.aug?.kind === 'vector') {
-      const base = this.finish(this.shuffle ? this.src.indexSelect(0, index) : this.src.narrow(0, s, b), this.shuffle);
+      const base = this.finish(this.gather ? this.src.indexSelect(0, index) : this.src.narrow(0, s, b), this.gather);
       const views = ep.noise.map((e) => base.add(e.narrow(0, s, b)));
       return this.views > 1 ? { x: views[0], y, index, views } : { x: views[0], y, index };
     }
     if (this.aug) {
-      const rows = this.shuffle ? this.src.indexSelect(0, index) : this.src.narrow(0, s, b);
+      const rows = this.gather ? this.src.indexSelect(0, index) : this.src.narrow(0, s, b);
       const views = ep.views.map(([off, dir]) => this.finish(cropFlip(rows, this.aug!, this.st!, off.narrow(0, s, b), dir.narrow(0, s, b)), true));
       return this.views > 1 ? { x: views[0], y, index, views } : { x: views[0], y, index };
     }
-    const raw = this.shuffle ? this.src.indexSelect(0, index) : this.src.narrow(0, s, b);
-    return { x: this.finish(raw, this.shuffle), y, index };
+    const raw = this.gather ? this.src.indexSelect(0, index) : this.src.narrow(0, s, b);
+    return { x: this.finish(raw, this.gather), y, index };
   }
 
   /** → float32, /255 for uint8, then (x − mean)/std; in place on a fresh tensor. */

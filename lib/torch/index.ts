@@ -26,6 +26,9 @@ export {
 } from './creation.js';
 export { manualSeed, getRngState, setRngState, rand, randn, randint, randperm, randLike, randnLike, bernoulli, multinomial } from './random.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
+export { Generator } from './generator.js';
+// torch.distributed: process groups and collectives (c10d, Gloo).
+export * as distributed from '../distributed/index.js';
 export * as autograd from './autograd.js';
 export * as cuda from './cuda.js';
 export { save, load, loadMetadata, toSafetensors, fromSafetensors, type SaveOptions } from './serialize.js';

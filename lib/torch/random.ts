@@ -5,6 +5,7 @@ import { wrap, tid, Tensor } from './tensor.js';
 import { checkShape, type TensorOptions } from './types.js';
 import { opts3, full } from './creation.js';
 import { noGrad } from './autograd.js';
+import { Generator, generatorArg } from './generator.js';
 
 /** Seeds the CPU generator and every CUDA generator. */
 export function manualSeed(seed: number): void {
@@ -39,9 +40,10 @@ export function randint(low: number, high: number | readonly number[], shape?: r
   if ((high as number) <= low) throw new TorchValueError(`randint(): empty range [${low}, ${String(high)})`);
   return wrap(N.randint(low, high, checkShape(shape), ...opts3(opts, 'int64')));
 }
-/** A random permutation of 0..n-1 (int64). */
-export function randperm(n: number, opts?: TensorOptions): Tensor {
+/** A random permutation of 0..n-1 (int64); from `generator` (a CPU torch.Generator) when given. */
+export function randperm(n: number, opts?: TensorOptions & { generator?: Generator }): Tensor {
   if (!Number.isInteger(n) || n < 0) throw new TorchValueError(`randperm(): n must be a non-negative integer, got ${n}`);
+  if (opts?.generator !== undefined) return wrap(N.randpermGen(n, generatorArg(opts.generator, 'randperm(generator)'), ...opts3(opts, 'int64')));
   return wrap(N.randperm(n, ...opts3(opts, 'int64')));
 }
 export function randLike(t: Tensor, opts?: TensorOptions): Tensor {
