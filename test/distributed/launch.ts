@@ -30,8 +30,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function launch(scenario: string, worldSize: number, opts: { hardTimeoutMs: number; env?: Record<string, string>; ranks?: number[] }): Promise<RankResult[]> {
-  const port = await freePort();
+export async function launch(scenario: string, worldSize: number, opts: { hardTimeoutMs: number; env?: Record<string, string>; ranks?: number[]; port?: number }): Promise<RankResult[]> {
+  const port = opts.port ?? (await freePort());
   const ranks = opts.ranks ?? Array.from({ length: worldSize }, (_, r) => r);
   return Promise.all(
     ranks.map(
@@ -71,6 +71,13 @@ export async function launch(scenario: string, worldSize: number, opts: { hardTi
         }),
     ),
   );
+}
+
+/** A child process tracked like the ranks (killed by killAll). */
+export function track(c: ChildProcess): ChildProcess {
+  live.add(c);
+  c.on('close', () => live.delete(c));
+  return c;
 }
 
 export function killAll(): void {

@@ -3,7 +3,9 @@
 // rendezvous, and the argument checks. Every child runs under a hard timeout and is killed afterwards.
 import { afterEach, describe, expect, it } from 'vitest';
 import * as torch from '../../lib/torch/index.js';
-import { freePort, killAll, launch } from './launch.js';
+import { spawn } from 'node:child_process';
+import { freePort, killAll, launch, track } from './launch.js';
+import { havePython, venvPython } from '../helpers/python.js';
 
 const dist = torch.distributed;
 afterEach(() => killAll());
@@ -32,6 +34,24 @@ describe.each([2, 3])('collectives on %i processes', (R) => {
   });
 });
 
+// torchrun's agent serves the store; its TCPStore protocol is the venv torch's (2.x), which a 1.13
+// client cannot speak, so this runs where the addon's LibTorch is 2.x.
+const agentStoreOk = Number(torch.config().version.split('.')[0]) >= 2 && havePython('torch', "the agent-store test (PyTorch's TCPStore)");
+it.skipIf(!agentStoreOk)("under torchrun's agent store (PyTorch's own TCPStore serving) every rank connects; GLOO_SOCKET_IFNAME is honoured", async () => {
+  const port = await freePort();
+  const py = `import sys, time, datetime\nfrom torch.distributed import TCPStore\ns = TCPStore('127.0.0.1', ${port}, 2, True, datetime.timedelta(seconds=30), wait_for_workers=False)\nprint('serving', flush=True)\ntime.sleep(60)`;
+  const store = track(spawn(venvPython, ['-c', py], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  await new Promise<void>((ok, fail) => {
+    store.stdout!.on('data', (d: Buffer) => d.toString().includes('serving') && ok());
+    store.on('close', () => fail(new Error('the Python store exited')));
+  });
+  const res = await launch('collectives', 2, { hardTimeoutMs: 40_000, port, env: { TORCHELASTIC_USE_AGENT_STORE: 'True', GLOO_SOCKET_IFNAME: 'lo' } });
+  for (const p of res) {
+    expect(p.code, p.err).toBe(0);
+    expect(p.lines[0].sum).toEqual([3, 6, -1]);
+  }
+});
+
 describe('failures end within the timeout', () => {
   it('a rank that exits after init makes the others\u2019 next collective reject (no hang)', async () => {
     const res = await launch('exitAfterInit', 3, { hardTimeoutMs: 40_000, env: { TEST_DIST_TIMEOUT: '4000' } });
@@ -43,6 +63,16 @@ describe('failures end within the timeout', () => {
       expect(o.name).toBe('TorchError');
       expect(o.ms as number).toBeLessThan(4000 + 3000);
     }
+  });
+
+  it('a rank that is alive but never calls the collective: the others reject after the timeout', async () => {
+    const res = await launch('silentPeer', 2, { hardTimeoutMs: 40_000, env: { TEST_DIST_TIMEOUT: '3000' } });
+    const p = res[0];
+    expect(p.code, p.err).toBe(3);
+    const o = p.lines.find((l) => 'error' in l)!;
+    expect(o.error).toMatch(/^allReduce: failed on rank 0 of 2 \(a peer may have exited or not called it within 3 s\)/);
+    expect(o.ms as number).toBeGreaterThanOrEqual(2500);
+    expect(o.ms as number).toBeLessThan(9000);
   });
 
   it('a rank that never arrives: initProcessGroup rejects within the timeout, naming it, while the event loop runs', async () => {

@@ -60,7 +60,25 @@ async function exitAfterInit(): Promise<void> {
   process.exit(3);
 }
 
-const scenarios: Record<string, () => Promise<void>> = { collectives, exitAfterInit };
+// The last rank stays alive but never calls the collective: the others' must reject after the timeout.
+async function silentPeer(): Promise<void> {
+  await dist.initProcessGroup({ backend: 'gloo', timeout });
+  const r = dist.getRank();
+  if (r === dist.getWorldSize() - 1) {
+    await new Promise((ok) => setTimeout(ok, timeout + 2000));
+    process.exit(0);
+  }
+  const t0 = Date.now();
+  try {
+    await dist.allReduce(torch.ones([4]));
+    out({ rank: r, error: null });
+  } catch (e) {
+    out({ rank: r, error: (e as Error).message, ms: Date.now() - t0 });
+  }
+  process.exit(3);
+}
+
+const scenarios: Record<string, () => Promise<void>> = { collectives, exitAfterInit, silentPeer };
 const fn = scenarios[process.argv[2]];
 if (!fn) throw new Error(`unknown scenario ${process.argv[2]}`);
 fn().catch((e) => {
