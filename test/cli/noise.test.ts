@@ -4,34 +4,11 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cli, tmp } from '../helpers/cli.js';
-
-function idx(dims: number[], bytes: Uint8Array): Buffer {
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head[2] = 0x08;
-  head[3] = dims.length;
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([head, Buffer.from(bytes)]);
-}
-
-/** A Fashion-MNIST-format folder: `perClass` train images of each of the 10 classes, 20 test images. */
-function fakeFashionMnist(perClass: number): string {
-  const dir = tmp('fmnist');
-  const write = (prefix: string, n: number) => {
-    const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
-    // Class-dependent images (a bright row per class) so a model can learn something.
-    const pixels = new Uint8Array(n * 28 * 28);
-    for (let i = 0; i < n; i++) for (let x = 0; x < 28; x++) pixels[i * 784 + (2 + 2 * labels[i]) * 28 + x] = 200 + ((i * 13 + x) % 50);
-    fs.writeFileSync(path.join(dir, `${prefix}-images-idx3-ubyte`), idx([n, 28, 28], pixels));
-    fs.writeFileSync(path.join(dir, `${prefix}-labels-idx1-ubyte`), idx([n], labels));
-  };
-  write('train', 10 * perClass);
-  write('t10k', 20);
-  return dir;
-}
+import { writeSyntheticMnist } from '../report/synthetic.js';
 
 let dir: string;
 beforeAll(() => {
-  dir = fakeFashionMnist(30); // 300 train images
+  dir = writeSyntheticMnist(tmp('fmnist'), 300, 20); // Fashion-MNIST's file format; 30 train images per class
 });
 
 const base = () => ['train', '--dataset', 'fashion-mnist', '--data-dir', dir, '--epochs', '1', '--batch-size', '50', '--threads', '1', '--progress', 'none'];
