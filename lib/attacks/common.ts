@@ -8,7 +8,8 @@ import type { Module } from '../nn/module.js';
 
 type Tensor = torch.Tensor;
 
-export type AttackName = 'fgsm' | 'bim' | 'pgd' | 'pgdl2';
+export const ATTACK_NAMES = ['fgsm', 'bim', 'pgd', 'pgdl2'] as const;
+export type AttackName = (typeof ATTACK_NAMES)[number];
 
 export interface AttackOptions {
   /** Radius of the threat ball in pixel space: default 8/255 (L∞ attacks), 1.0 (pgdl2). */

@@ -5,4 +5,4 @@ export { bim, kurakinSteps } from './bim.js';
 export { pgd } from './pgd.js';
 export { pgdL2 } from './pgdl2.js';
 export { ATTACKS, DEFAULT_EPS, evaluateAttack, type EvaluateAttackOptions, type AttackEvaluation } from './evaluate.js';
-export { RANGE_TOLERANCE, type AttackName, type AttackOptions, type Attack } from './common.js';
+export { ATTACK_NAMES, RANGE_TOLERANCE, type AttackName, type AttackOptions, type Attack } from './common.js';

@@ -67,3 +67,13 @@ export function parseFlags(argv: string[], options: Options, command: string, op
     throw new UsageError(msg.replace(/\. To specify.*$/, '').trim());
   }
 }
+
+/** One number written as a decimal (1e-3 too) or a fraction a/b (ε = 8/255); undefined when it is neither. */
+export function parseNumberOrFraction(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(?:\/((?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?))?$/i.exec(v.trim());
+  if (!m) return undefined;
+  const x = m[2] === undefined ? Number(m[1]) : Number(m[1]) / Number(m[2]);
+  return Number.isFinite(x) ? x : undefined;
+}

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { torch, data, attacks } from '../index.js';
-import { UsageError, parseFlags, didYouMean } from './args.js';
+import { UsageError, parseFlags, didYouMean, parseNumberOrFraction } from './args.js';
 import { resolveConfig, flagsToConfig, isToy } from './config.js';
 import { loadSplit, buildModel, loaderOptions, checkDevice, locateRun, loadWeights } from './build.js';
 import { writeFileAtomic } from '../train/checkpoint.js';
@@ -13,7 +13,7 @@ import { ROBUSTNESS_FILE, ROBUSTNESS_SCHEMA, epsLabel, type Robustness, type Rob
 import type { IO } from './io.js';
 
 type AttackName = attacks.AttackName;
-const ATTACK_NAMES = Object.keys(attacks.ATTACKS) as AttackName[];
+const { ATTACK_NAMES } = attacks;
 const ITERATIVE: readonly string[] = ['bim', 'pgd', 'pgdl2'];
 const DEFAULT_EPS = '0,1/255,2/255,4/255,8/255';
 
@@ -63,19 +63,11 @@ const OPTIONS = {
   help: { type: 'boolean' as const, short: 'h' },
 };
 
-/** One number: a decimal (1e-3 too) or a fraction a/b; undefined when it is neither. */
-function parseNumber(s: string): number | undefined {
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(?:\/((?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?))?$/i.exec(s.trim());
-  if (!m) return undefined;
-  const v = m[2] === undefined ? Number(m[1]) : Number(m[1]) / Number(m[2]);
-  return Number.isFinite(v) ? v : undefined;
-}
-
 /** --eps: ε values ≥ 0 (decimals or a/b), sorted and without repeats. */
 export function parseEpsList(s: string): number[] {
   const parts = s.split(',').map((p) => p.trim());
   const out = parts.map((p) => {
-    const v = parseNumber(p);
+    const v = parseNumberOrFraction(p);
     if (v === undefined)
       throw new UsageError(`--eps: expected comma-separated numbers or fractions a/b (e.g. ${DEFAULT_EPS}), got '${p}'${parts.length > 1 ? ` in '${s}'` : ''}`);
     if (v < 0) throw new UsageError(`--eps: ε must be ≥ 0, got ${p}`);
@@ -88,7 +80,7 @@ export function parseEpsList(s: string): number[] {
 export function parseAttackList(s: string): AttackName[] {
   const names = s.split(',').map((p) => p.trim().toLowerCase());
   for (const n of names)
-    if (!(ATTACK_NAMES as string[]).includes(n))
+    if (!(ATTACK_NAMES as readonly string[]).includes(n))
       throw new UsageError(`--attack: unknown attack '${n}'${didYouMean(n, ATTACK_NAMES)} (known: ${ATTACK_NAMES.join(', ')})`);
   return [...new Set(names)] as AttackName[];
 }
@@ -119,7 +111,7 @@ export async function attackCommand(argv: string[], io: IO): Promise<number> {
     );
   let stepSize: number | undefined;
   if (values['step-size'] !== undefined) {
-    stepSize = parseNumber(String(values['step-size']));
+    stepSize = parseNumberOrFraction(String(values['step-size']));
     if (stepSize === undefined || stepSize <= 0)
       throw new UsageError(`--step-size: expected a number > 0 (decimal or a/b), got '${String(values['step-size'])}'`);
   }

@@ -5,12 +5,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import YAML from 'yaml';
-import { UsageError, didYouMean } from '../cli/args.js';
+import { UsageError, didYouMean, parseNumberOrFraction } from '../cli/args.js';
 import { trainConfigSchema, resolveConfig, isToy, type TrainConfig } from '../cli/config.js';
 import { buildMethod } from '../cli/build.js';
+import { ATTACK_NAMES } from '../attacks/common.js';
 
-/** The attacks `torchmix attack` knows (lib/attacks ATTACKS' keys). */
-export const ATTACK_NAMES = ['fgsm', 'bim', 'pgd', 'pgdl2'] as const;
 /** Keys the sweep sets for every point itself. */
 const SWEEP_OWNED: Record<string, string> = {
   out: "each point runs in SWEEP/runs/<name>; set the sweep's folder with the spec's top-level out (or --out)",
@@ -20,14 +19,10 @@ const SWEEP_OWNED: Record<string, string> = {
 const TRAIN_KEYS = Object.keys(trainConfigSchema.shape) as (keyof TrainConfig)[];
 
 const msg = (text: string) => ({ error: text });
-/** ε as a number or a fraction such as '8/255'. */
+/** ε as a number ≥ 0 or a fraction such as '8/255' (as `torchmix attack --eps` reads it). */
 export function parseEps(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : undefined;
-  if (typeof v !== 'string') return undefined;
-  const m = /^\s*([0-9.eE+-]+)\s*(?:\/\s*([0-9.eE+-]+)\s*)?$/.exec(v);
-  if (!m) return undefined;
-  const x = Number(m[1]) / (m[2] === undefined ? 1 : Number(m[2]));
-  return Number.isFinite(x) && x >= 0 ? x : undefined;
+  const x = parseNumberOrFraction(v);
+  return x !== undefined && x >= 0 ? x : undefined;
 }
 const posInt = z.number(msg('expected a positive integer')).int(msg('expected a positive integer')).positive(msg('expected a positive integer'));
 const settings = z.record(z.string(), z.unknown(), msg('expected an object of train settings (key: value)'));
