@@ -11,6 +11,8 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/variable.h>
 #endif
 
 #include <chrono>
@@ -193,6 +195,108 @@ void waitWork(const c10::intrusive_ptr<c10d::Work>& w, const Group& g, const cha
 
 at::Tensor& tensorArg(Ctx& c, size_t i) { return c.t(i); }
 
+// DistributedDataParallel's gradient reducer (lib/nn/parallel): a post-hook on each parameter's
+// gradient accumulator marks it ready as backward produces it; when every parameter of a bucket is
+// ready (and every earlier bucket has been launched: the same collective order on every rank) the
+// bucket's gradients are copied into its flat buffer and its async allreduce (SUM) is issued. On the
+// CPU the autograd engine runs on the calling thread, the JS thread, so the hooks issue collectives
+// in backward order while Gloo reduces on its own threads. ddpSynchronize launches what is left,
+// waits on a worker thread, divides by the world size and copies the averages back into the grads.
+// The hooks are armed by ddpPrepare (DDP's forward) and fire at most once per parameter until then.
+struct Reducer {
+  GroupPtr g;
+  std::vector<at::Tensor> params;
+  std::vector<std::string> names;
+  std::vector<std::shared_ptr<torch::autograd::Node>> accs;  // kept alive: a tensor holds only a weak pointer
+  std::vector<uintptr_t> keys;
+  struct Bucket {
+    std::vector<size_t> idx;
+    std::vector<int64_t> off;
+    at::Tensor buf;
+    size_t pending = 0;
+    c10::intrusive_ptr<c10d::Work> work;
+  };
+  std::vector<Bucket> buckets;
+  std::vector<size_t> bucketOf, slot;
+  std::vector<char> ready;
+  size_t next = 0;
+  bool armed = false;
+  bool findUnused = false;
+  bool syncing = false;
+  at::Tensor used;  // int32 [nparams], with findUnused
+  c10::intrusive_ptr<c10d::Work> usedWork;
+
+  void reset(size_t b) {
+    Bucket& k = buckets[b];
+    k.pending = k.idx.size();
+    k.work.reset();
+  }
+  void arm() {
+    for (size_t b = 0; b < buckets.size(); b++) reset(b);
+    std::fill(ready.begin(), ready.end(), 0);
+    next = 0;
+    usedWork.reset();
+    if (findUnused) used.zero_();
+    armed = true;
+  }
+  void copyIn(size_t i) {
+    Bucket& k = buckets[bucketOf[i]];
+    at::Tensor dst = k.buf.narrow(0, k.off[slot[i]], params[i].numel());
+    const at::Tensor& gr = params[i].grad();
+    if (gr.defined()) {
+      dst.copy_(gr.reshape({-1}));
+      if (findUnused) used.data_ptr<int>()[i] = 1;
+    } else
+      dst.zero_();
+  }
+  void launchReady() {
+    while (next < buckets.size() && buckets[next].pending == 0) {
+      Bucket& k = buckets[next++];
+      std::vector<at::Tensor> ts{k.buf};
+      c10d::AllreduceOptions o;
+      o.reduceOp = c10d::ReduceOp(c10d::ReduceOp::SUM);
+      k.work = g->pg->allreduce(ts, o);
+    }
+  }
+  void markReady(size_t i) {
+    if (!armed) return;  // a backward DDP's forward did not prepare (noSync, or the module used directly)
+    if (ready[i])
+      throw std::runtime_error("DistributedDataParallel: parameter '" + names[i] +
+                               "' received its gradient twice in one iteration (a second backward before synchronize()); call await ddp.synchronize() after each backward, or use noSync()");
+    at::NoGradGuard ng;
+    ready[i] = 1;
+    copyIn(i);
+    if (--buckets[bucketOf[i]].pending == 0) launchReady();
+  }
+};
+using ReducerPtr = std::shared_ptr<Reducer>;
+const napi_type_tag kReducerTag = {0x746f7263686d6978ULL, 0x6464707265647563ULL};
+
+struct ReadyHook : torch::autograd::FunctionPostHook {
+  std::weak_ptr<Reducer> r;
+  size_t i;
+  ReadyHook(std::weak_ptr<Reducer> r_, size_t i_) : r(std::move(r_)), i(i_) {}
+  torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) override {
+    if (auto p = r.lock()) p->markReady(i);
+    return outputs;
+  }
+};
+
+ReducerPtr reducerArg(Ctx& c, size_t i, const char* what) {
+  Napi::Value v = c.info[i];
+  if (!v.IsExternal() || !v.As<Napi::External<ReducerPtr>>().CheckTypeTag(&kReducerTag))
+    throw ArgError(ErrorKind::Type, std::string(what) + ": expected a DistributedDataParallel reducer");
+  ReducerPtr r = *v.As<Napi::External<ReducerPtr>>().Data();
+  if (!r->g) throw ArgError(ErrorKind::Value, std::string(what) + ": the DistributedDataParallel reducer was destroyed");
+  return r;
+}
+
+void destroyReducer(Reducer& r) {
+  for (size_t i = 0; i < r.accs.size(); i++) r.accs[i]->del_post_hook(r.keys[i]);
+  r.accs.clear();
+  r.keys.clear();
+}
+
 #endif  // TORCHMIX_GLOO
 
 }  // namespace
@@ -263,6 +367,156 @@ void registerDist(Instance& inst, Napi::Env env) {
     auto w = g->pg->barrier(c10d::BarrierOptions());
     return run(c.env, [g, w] { waitWork(w, *g, "barrier"); });
   })
+  // (group, params[], names[], buckets: int[][] of param indices, findUnused) → reducer
+  DEF("ddpReducer", {
+    GroupPtr g = groupArg(c, 0, "DistributedDataParallel");
+    auto r = std::make_shared<Reducer>();
+    r->g = g;
+    r->params = c.tensors(1);
+    Napi::Array names = c.info[2].As<Napi::Array>();
+    for (uint32_t k = 0; k < names.Length(); k++) r->names.push_back(names.Get(k).As<Napi::String>().Utf8Value());
+    r->findUnused = c.b(4);
+    const size_t n = r->params.size();
+    r->bucketOf.assign(n, SIZE_MAX);
+    r->slot.assign(n, 0);
+    r->ready.assign(n, 0);
+    Napi::Array bs = c.info[3].As<Napi::Array>();
+    for (uint32_t b = 0; b < bs.Length(); b++) {
+      Napi::Array ids = bs.Get(b).As<Napi::Array>();
+      Reducer::Bucket k;
+      int64_t total = 0;
+      at::ScalarType dt = at::kFloat;
+      for (uint32_t j = 0; j < ids.Length(); j++) {
+        size_t i = size_t(ids.Get(j).As<Napi::Number>().Int64Value());
+        if (i >= n || r->bucketOf[i] != SIZE_MAX) throw ArgError(ErrorKind::Value, "DistributedDataParallel: bad bucket assignment");
+        r->bucketOf[i] = b;
+        r->slot[i] = k.idx.size();
+        k.idx.push_back(i);
+        k.off.push_back(total);
+        total += r->params[i].numel();
+        dt = r->params[i].scalar_type();
+      }
+      k.buf = at::zeros({total}, at::TensorOptions().dtype(dt));
+      k.pending = k.idx.size();
+      r->buckets.push_back(std::move(k));
+    }
+    for (size_t i = 0; i < n; i++)
+      if (r->bucketOf[i] == SIZE_MAX) throw ArgError(ErrorKind::Value, "DistributedDataParallel: parameter without a bucket");
+    if (r->findUnused) r->used = at::zeros({int64_t(n)}, at::kInt);
+    std::weak_ptr<Reducer> weak = r;
+    for (size_t i = 0; i < n; i++) {
+      auto acc = torch::autograd::impl::grad_accumulator(r->params[i]);
+      if (!acc) throw ArgError(ErrorKind::Value, "DistributedDataParallel: parameter '" + r->names[i] + "' has no gradient accumulator (not a leaf requiring grad)");
+      r->keys.push_back(acc->add_post_hook(std::make_unique<ReadyHook>(weak, i)));
+      r->accs.push_back(std::move(acc));
+    }
+    auto ext = Napi::External<ReducerPtr>::New(c.env, new ReducerPtr(r), [](Napi::Env, ReducerPtr* p) {
+      if ((*p)->g) destroyReducer(**p);
+      delete p;
+    });
+    ext.TypeTag(&kReducerTag);
+    return ext;
+  })
+  // Arms the hooks for the next backward (DDP's forward). Returns false when a synced backward has
+  // already produced some gradients that were not synchronized (the caller reports it).
+  DEF("ddpPrepare", {
+    ReducerPtr r = reducerArg(c, 0, "DistributedDataParallel.forward");
+    if (r->syncing) throw ArgError(ErrorKind::Value, "DistributedDataParallel.forward: called while synchronize() is pending; await it first");
+    if (r->armed) {
+      for (char x : r->ready)
+        if (x) return Napi::Boolean::New(c.env, false);
+      return Napi::Boolean::New(c.env, true);
+    }
+    r->arm();
+    return Napi::Boolean::New(c.env, true);
+  })
+  // Disarms without reducing (noSync entered after a forward, or an abandoned iteration).
+  DEF("ddpDisarm", {
+    ReducerPtr r = reducerArg(c, 0, "DistributedDataParallel");
+    if (r->next > 0) throw ArgError(ErrorKind::Value, "DistributedDataParallel: gradients are being reduced; await synchronize() first");
+    r->armed = false;
+    return c.undef();
+  })
+  // → Promise<{ unused: string[] }>: launches the buckets not launched yet (with findUnused; else
+  // rejects naming the parameters that got no gradient), waits, averages into the grads.
+  DEF("ddpSynchronize", {
+    ReducerPtr r = reducerArg(c, 0, "DistributedDataParallel.synchronize");
+    if (r->syncing) throw ArgError(ErrorKind::Value, "DistributedDataParallel.synchronize: already pending");
+    if (!r->armed) return run(c.env, [] {}, [](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, false); });
+    std::vector<std::string> missing;
+    for (size_t i = 0; i < r->params.size(); i++)
+      if (!r->ready[i]) missing.push_back(r->names[i]);
+    if (!missing.empty() && !r->findUnused) {
+      r->armed = false;
+      r->next = r->buckets.size();  // nothing more launches; wait for what did
+      std::string who;
+      for (size_t k = 0; k < missing.size() && k < 5; k++) who += (k ? ", " : "") + missing[k];
+      if (missing.size() > 5) who += ", …";
+      throw ArgError(ErrorKind::Value, "DistributedDataParallel.synchronize: " + std::to_string(missing.size()) + " parameter(s) received no gradient in this backward (" + who +
+                                           "); every parameter must take part in the loss on every rank, or pass findUnusedParameters: true");
+    }
+    {
+      at::NoGradGuard ng;
+      for (size_t i = 0; i < r->params.size(); i++)
+        if (!r->ready[i]) {
+          r->ready[i] = 1;
+          r->copyIn(i);
+          --r->buckets[r->bucketOf[i]].pending;
+        }
+      r->launchReady();
+    }
+    if (r->findUnused) {
+      std::vector<at::Tensor> ts{r->used};
+      r->usedWork = r->g->pg->allreduce(ts, c10d::AllreduceOptions());
+    }
+    r->syncing = true;
+    return run(
+        c.env,
+        [r] {
+          try {
+            for (auto& k : r->buckets) waitWork(k.work, *r->g, "DistributedDataParallel.synchronize");
+            if (r->usedWork) waitWork(r->usedWork, *r->g, "DistributedDataParallel.synchronize");
+            at::NoGradGuard ng;
+            for (auto& k : r->buckets) {
+              k.buf.div_(r->g->size);
+              for (size_t j = 0; j < k.idx.size(); j++) {
+                const at::Tensor& p = r->params[k.idx[j]];
+                at::Tensor gr = p.grad();
+                if (gr.defined()) gr.copy_(k.buf.narrow(0, k.off[j], p.numel()).view(p.sizes()));
+              }
+            }
+          } catch (...) {
+            r->syncing = false;
+            r->armed = false;
+            throw;
+          }
+        },
+        [r](Napi::Env env) -> Napi::Value {
+          // Parameters without a grad here: the average if some rank produced one (findUnused).
+          at::NoGradGuard ng;
+          for (size_t i = 0; i < r->params.size(); i++) {
+            at::Tensor& p = r->params[i];
+            if (p.grad().defined()) continue;
+            if (r->findUnused && r->used.data_ptr<int>()[i] > 0) {
+              Reducer::Bucket& k = r->buckets[r->bucketOf[i]];
+              p.mutable_grad() = k.buf.narrow(0, k.off[r->slot[i]], p.numel()).view(p.sizes()).clone();
+            }
+          }
+          r->syncing = false;
+          r->armed = false;
+          return Napi::Boolean::New(env, true);
+        });
+  })
+  DEF("ddpDestroy", {
+    Napi::Value v = c.info[0];
+    if (!v.IsExternal() || !v.As<Napi::External<ReducerPtr>>().CheckTypeTag(&kReducerTag)) throw ArgError(ErrorKind::Type, "expected a DistributedDataParallel reducer");
+    ReducerPtr r = *v.As<Napi::External<ReducerPtr>>().Data();
+    if (r->g && !r->syncing) {
+      destroyReducer(*r);
+      r->g.reset();
+    }
+    return c.undef();
+  })
   // Drops the group's Gloo mesh and store (rank 0 stops serving); joins Gloo's threads off the JS
   // thread. Idempotent.
   DEF("distDestroy", {
@@ -285,7 +539,7 @@ void registerDist(Instance& inst, Napi::Env env) {
   const auto missing = [](Ctx& c) -> Napi::Value {
     throw ArgError(ErrorKind::NotImplemented, "torch.distributed: this addon was built without Gloo's headers; install libgloo-dev (bash scripts/setup.sh) and rebuild");
   };
-  for (const char* name : {"distInit", "distAllReduce", "distBroadcast", "distAllGather", "distBarrier", "distDestroy"}) inst.def(env, name, missing);
+  for (const char* name : {"distInit", "distAllReduce", "distBroadcast", "distAllGather", "distBarrier", "distDestroy", "ddpReducer", "ddpPrepare", "ddpDisarm", "ddpSynchronize", "ddpDestroy"}) inst.def(env, name, missing);
 #endif
 }
 

@@ -110,6 +110,11 @@ export async function initProcessGroup(opts: InitOptions): Promise<void> {
   }
 }
 
+/** @internal The native group, for lib/nn/parallel's reducer. */
+export function _nativeGroup(what: string): unknown {
+  return group(what).g;
+}
+
 export function isInitialized(): boolean {
   return state !== null;
 }

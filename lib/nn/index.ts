@@ -8,3 +8,4 @@ export * as models from './models/index.js';
 export type { MixOptions, Mixable, Trunked } from './models/mixing.js';
 export { ModelEMA, type ModelEMAOptions } from './ema.js';
 export * as utils from './utils.js';
+export * as parallel from './parallel/index.js';

@@ -30,7 +30,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function launch(scenario: string, worldSize: number, opts: { hardTimeoutMs: number; env?: Record<string, string>; ranks?: number[]; port?: number }): Promise<RankResult[]> {
+export async function launch(scenario: string, worldSize: number, opts: { hardTimeoutMs: number; env?: Record<string, string>; ranks?: number[]; port?: number; script?: string }): Promise<RankResult[]> {
   const port = opts.port ?? (await freePort());
   const ranks = opts.ranks ?? Array.from({ length: worldSize }, (_, r) => r);
   return Promise.all(
@@ -38,7 +38,7 @@ export async function launch(scenario: string, worldSize: number, opts: { hardTi
       (rank) =>
         new Promise<RankResult>((resolve) => {
           const t0 = Date.now();
-          const child = spawn(process.execPath, ['--import', 'tsx', RANK_SCRIPT, scenario], {
+          const child = spawn(process.execPath, ['--import', 'tsx', opts.script ?? RANK_SCRIPT, scenario], {
             stdio: ['ignore', 'pipe', 'pipe'],
             // TORCHMIX_ADDON (the build under test) passes through with the rest of the environment.
             env: {
