@@ -10,6 +10,7 @@ import { UsageError, didYouMean } from './args.js';
 import { PLUGIN_FLAGS } from './plugins.js';
 import { SSL_FLAGS, sslDefaults, checkSslConfig } from './ssl.js';
 import { NOISE_FLAGS, checkNoiseConfig } from './noise.js';
+import { DIST_FLAGS } from './distributed.js';
 
 export const DATASETS = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'moons', 'spirals', 'blobs'] as const;
 export const TOY_DATASETS = ['moons', 'spirals', 'blobs'] as const;
@@ -53,6 +54,7 @@ export const TRAIN_FLAGS: Record<string, { key: string; kind: Kind; help: string
   progress: { key: 'progress', kind: 'string', help: `${PROGRESS.join('|')} (default auto: a bar on a TTY, lines otherwise)` },
   ...PLUGIN_FLAGS,
   ...SSL_FLAGS,
+  ...DIST_FLAGS,
 };
 const KEY_TO_FLAG: Record<string, string> = Object.fromEntries(Object.entries(TRAIN_FLAGS).map(([f, s]) => [s.key, f]));
 
@@ -103,6 +105,12 @@ export const trainConfigSchema = z.strictObject({
     'labels' | 'unlabeledBatchSize' | 'lambdaU' | 'rampup' | 'temperature' | 'views' | 'stepsPerEpoch' | 'jitter',
     z.ZodOptional<z.ZodNumber>
   >),
+  // Data-parallel runs (lib/cli/distributed.ts): nproc, nnodes, nodeRank, masterAddr, masterPort.
+  nproc: DIST_FLAGS.nproc.schema,
+  nnodes: DIST_FLAGS.nnodes.schema,
+  nodeRank: DIST_FLAGS['node-rank'].schema,
+  masterAddr: DIST_FLAGS['master-addr'].schema,
+  masterPort: DIST_FLAGS['master-port'].schema,
 });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 const CONFIG_KEYS = Object.keys(trainConfigSchema.shape);

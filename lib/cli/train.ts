@@ -15,6 +15,7 @@ import { applyLabelNoise, trainSubset } from './noise.js';
 import type * as Plugins from '../train/plugins.js';
 import type { IO } from './io.js';
 import { writeFileAtomic } from '../torch/serialize.js';
+import { wantsLaunch, launchRanks, joinGroup } from './distributed.js';
 
 export const TRAIN_HELP = `Usage: torchmix train [--config FILE] [flags]
 
@@ -123,18 +124,26 @@ export function trainConfigFromArgs(argv: string[], now?: Date): TrainConfig | '
 
 const pct = (v: number | undefined) => (v === undefined ? '–' : `${(100 * v).toFixed(2)}%`);
 
-export async function trainCommand(argv: string[], io: IO): Promise<number> {
+export async function trainCommand(argv: string[], ioArg: IO): Promise<number> {
+  let io = ioArg;
   const cfg = trainConfigFromArgs(argv);
   if (cfg === 'help') {
     io.out(TRAIN_HELP);
     return 0;
   }
+  // --nproc N (or --nnodes): start the ranks of this very command and wait for them.
+  if (wantsLaunch(cfg)) return launchRanks(argv, cfg, io);
   const { name: methodName, method } = buildMethod(cfg);
   checkDevice(cfg);
   const out = cfg.out;
   if (!cfg.resume && fs.existsSync(path.join(out, 'checkpoint.safetensors')))
     throw new UsageError(`--out: '${out}' already holds a run; add --resume to continue it, or choose another --out`);
   if (cfg.threads !== undefined) torch.setNumThreads(cfg.threads);
+  // A rank (of --nproc, torchrun, or started by hand with its variables): join the group; only rank 0 writes and prints.
+  const group = await joinGroup();
+  const rank = group?.rank ?? 0;
+  if (group && cfg.labels !== undefined) throw new UsageError('--labels: semi-supervised runs are not data-parallel yet; drop --nproc (or the torchrun variables)');
+  if (rank !== 0) io = { out: () => {}, err: () => {} };
   torch.manualSeed(cfg.seed);
 
   const t0 = Date.now();
@@ -172,7 +181,11 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
     stepsPerEpoch = cfg.stepsPerEpoch ?? Math.max(1, Math.floor(nu / (ssl ? (cfg.unlabeledBatchSize ?? cfg.batchSize) : cfg.batchSize)));
     split = { labels: cfg.labels, labelsPerClass: s.labelsPerClass, labeled: nl, unlabeled: nu, unlabeledUsed: ssl, seed: cfg.seed, stepsPerEpoch };
   }
-  const trainLoader = new data.DataLoader(split ? tileToBatch(trainSet, cfg.batchSize) : trainSet, loaderOptions(cfg, true));
+  // Data-parallel: each rank iterates its DistributedSampler share (PyTorch's split; batch size per rank).
+  const trainLoader = new data.DataLoader(
+    split ? tileToBatch(trainSet, cfg.batchSize) : trainSet,
+    group ? { ...loaderOptions(cfg, true), shuffle: false, sampler: new data.DistributedSampler(trainSet, { seed: cfg.seed }) } : loaderOptions(cfg, true),
+  );
   const evalLoader = new data.DataLoader(valSet ?? test, loaderOptions(cfg, false));
   const testLoader = valSet ? new data.DataLoader(test, loaderOptions(cfg, false)) : evalLoader;
   const model: Module = buildModel(cfg, full).to(cfg.device);
@@ -181,9 +194,11 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   const optimizer = buildOptimizer(cfg, model, methodModule);
   const { scheduler, schedulerStep } = buildScheduler(cfg, optimizer, stepsPerEpoch ?? trainLoader.length);
 
-  fs.mkdirSync(out, { recursive: true });
-  const saved: Record<string, unknown> = { ...cfg, method: methodName, resume: false };
-  fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(saved, null, 2) + '\n');
+  const saved: Record<string, unknown> = { ...cfg, method: methodName, resume: false, ...(group ? { worldSize: group.worldSize } : {}) };
+  if (rank === 0) {
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(saved, null, 2) + '\n');
+  }
   const nParams = model.parameters().reduce((a, p) => a + p.numel(), 0);
   const nMethod = methodModule
     ? methodModule
@@ -198,12 +213,16 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
         ? `split: ${split.labels} labeled (${split.labelsPerClass} per class, seed ${split.seed}) + ${split.unlabeled} unlabeled${ssl ? '' : ' (not used: supervised only)'}, ${split.stepsPerEpoch} steps per epoch\n`
         : '') +
       `LibTorch ${torch.config().version}, ${torch.getNumThreads()} threads, device ${cfg.device}; ${cfg.model} (${nParams.toLocaleString('en-US')} parameters${nMethod ? `; ${methodName}'s own: ${nMethod.toLocaleString('en-US')}` : ''}), ` +
-      `${methodName}${cfg.alpha !== undefined ? ` α=${cfg.alpha}` : ''}, ${cfg.optimizer} lr=${cfg.lr}, ${cfg.schedule} schedule, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}\n`,
+      `${methodName}${cfg.alpha !== undefined ? ` α=${cfg.alpha}` : ''}, ${cfg.optimizer} lr=${cfg.lr}, ${cfg.schedule} schedule, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}\n` +
+      (group ? `data-parallel: ${group.worldSize} processes (DDP over Gloo), batch ${cfg.batchSize} per process (${cfg.batchSize * group.worldSize} in all), mixing seeded ${cfg.seed} + rank\n` : ''),
   );
 
   const { Trainer, plugins } = await loadTrainer();
+  // DDP wraps the model (and AdaMixup's own module), broadcasting rank 0's weights; then each rank mixes with its own stream.
+  const dist = group ? await plugins.distributed({ model, method }) : undefined;
+  if (group) torch.manualSeed(cfg.seed + rank);
   const trainer = new Trainer({
-    plugins: pluginsFromConfig(cfg, plugins),
+    plugins: [...pluginsFromConfig(cfg, plugins), ...(dist ? [dist] : [])],
     model,
     optimizer,
     scheduler,
@@ -215,14 +234,19 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
     val: evalLoader,
     numClasses,
     epochs: cfg.epochs,
-    outDir: out,
+    // Only rank 0 writes; every rank resumes from its checkpoint.
+    outDir: rank === 0 ? out : undefined,
     config: saved,
-    progress: cfg.progress,
-    resume: cfg.resume,
+    progress: rank === 0 ? cfg.progress : 'none',
+    resume: group && cfg.resume ? path.join(out, 'checkpoint.json') : cfg.resume,
     handleSigint: true,
     ...(cfg.logEvery !== undefined ? { logEvery: cfg.logEvery } : {}),
   });
   const history = await trainer.fit();
+  if (group && rank !== 0) {
+    await torch.distributed.destroyProcessGroup();
+    return history.interrupted ? 130 : 0;
+  }
 
   const resultsFile = path.join(out, 'results.json');
   let testMetrics: (Metrics & Record<string, unknown>) | undefined;
@@ -306,5 +330,6 @@ export async function trainCommand(argv: string[], io: IO): Promise<number> {
   unlabeledLoader?.dispose();
   evalLoader.dispose();
   if (testLoader !== evalLoader) testLoader.dispose();
+  if (group) await torch.distributed.destroyProcessGroup();
   return history.interrupted ? 130 : 0;
 }

@@ -9,12 +9,14 @@
 //   fitStart            once, after a resume has been loaded          logging, SIGINT, early stopping
 //   epochStart          before the first step of an epoch             progress
 //   beforeBackward      loss computed, gradients not yet              divergence guard
+//   syncGradients       (async) gradients made, not yet used          distributed (DDP all-reduce)
 //   afterBackward       gradients ready, optimizer not stepped        gradient clipping
 //   afterOptimizerStep  weights updated                               EMA
 //   stepEnd             after the step's tidy (s.loss set on logged   log, progress, divergence guard
 //                       steps, the only steps that read the loss)
 //   evaluate            after each epoch's validation, and in         EMA (also scores its average)
 //                       trainer.evaluate(loader)
+//   reduceEpoch         (async) the epoch's record, before epochEnd   distributed (mean over ranks)
 //   epochEnd            the epoch's record is complete                early stopping, log, progress
 //   checkpoint          a checkpoint of this position is due          divergence guard, checkpointer
 //                       (every epoch end; an interruption)
@@ -91,11 +93,15 @@ export interface Plugin {
   fitStart?(s: TrainState): void;
   epochStart?(s: TrainState): void;
   beforeBackward?(s: TrainState, loss: Tensor): void;
+  /** Awaited after backward, before afterBackward and the optimizer step (the distributed plug-in's gradient all-reduce); makes each step yield to the event loop. */
+  syncGradients?(s: TrainState): Promise<void>;
   afterBackward?(s: TrainState): void;
   afterOptimizerStep?(s: TrainState): void;
   stepEnd?(s: TrainState): void;
   /** Further scores of `loader` (e.g. { ema: … }); their metrics enter the epoch record as `${key}Val…`. */
   evaluate?(loader: DataLoader): Record<string, EvalResult> | undefined;
+  /** Awaited once the epoch's record (train loss, validation) is complete, before epochEnd: e.g. averaging it across ranks. */
+  reduceEpoch?(s: TrainState, rec: EpochRecord): Promise<void>;
   epochEnd?(s: TrainState): void;
   checkpoint?(s: TrainState): void;
   message?(s: TrainState, line: string): void;

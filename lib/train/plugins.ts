@@ -12,3 +12,4 @@ export { resultsFile } from './results.js';
 export { progressBar } from './progress.js';
 export { interruptOn } from './interrupt.js';
 export { callbacks } from './callbacks.js';
+export { distributed, type DistributedPlugin } from './distributed.js';

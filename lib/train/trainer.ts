@@ -14,7 +14,7 @@ import type { Module } from '../nn/module.js';
 import { DataLoader, type Batch } from '../data/loader.js';
 import { evaluateModel, type EvalResult } from './metrics.js';
 import { resolveOptions, type TrainerOptions, type SchedulerLike, type AnyOptimizer } from './options.js';
-import { applyStep, ownsStep, type AnyMethod, type StepResult } from './step.js';
+import { applyStep, ownsStep, type AnyMethod, type StepContext, type StepResult } from './step.js';
 import { loadCheckpoint, type Position } from './state.js';
 import { makeHistory, type History } from './history.js';
 import { EVENTS, type EventName, type Plugin, type TrainState } from './events.js';
@@ -55,6 +55,8 @@ export class Trainer {
   /** Every plug-in, in calling order (the built-in ones the options stand for included). */
   readonly plugins: readonly Plugin[];
   private readonly hooks: Record<EventName, Plugin[]>;
+  /** The plug-ins awaited between backward and the optimizer step (syncGradients). */
+  private readonly syncs: Plugin[];
   private running = false;
 
   constructor(opts: TrainerOptions) {
@@ -72,6 +74,7 @@ export class Trainer {
     this.batchesPerEpoch = this.stepsPerEpoch ?? this.train.length;
     for (const p of this.plugins) p.setup?.(this);
     this.hooks = Object.fromEntries(EVENTS.map((e) => [e, this.plugins.filter((p) => typeof p[e] === 'function')])) as Record<EventName, Plugin[]>;
+    this.syncs = this.plugins.filter((p) => typeof p.syncGradients === 'function');
   }
 
   /** Paths of the files written under outDir (undefined without outDir). */
@@ -189,7 +192,7 @@ export class Trainer {
             if (s.step < s.batchesPerEpoch && s.interrupt) break;
             s.logNow = (s.iteration + 1) % this.logEvery === 0;
             s.stepInfo = {};
-            const r = torch.tidy(() => this.step(s, it, streams, acc));
+            const r = this.syncs.length ? await this.stepAsync(s, it, streams, acc) : torch.tidy(() => this.step(s, it, streams, acc));
             if (r === null) {
               finished = true;
               break;
@@ -227,6 +230,7 @@ export class Trainer {
           for (const [k, v] of Object.entries(extra) as [string, EvalResult][])
             Object.assign(rec, { [`${k}ValLoss`]: v.loss, [`${k}ValAcc`]: v.acc, [`${k}ValEce`]: v.ece });
         }
+        for (const p of this.plugins) if (p.reduceEpoch) await p.reduceEpoch(s, rec);
         if (this.scheduler && this.schedulerStep === 'epoch') this.scheduler.step();
         s.history.push(rec);
         s.record = rec;
@@ -249,11 +253,29 @@ export class Trainer {
 
   /** One training step (inside its tidy); null when the epoch's batches are done. */
   private step(s: TrainState, it: Iterator<Batch>, streams: Stream[], acc: torch.Tensor): { bs: number; loss?: number } | null {
+    const a = this.forwardBackward(s, it, streams);
+    return a && this.finishStep(s, a, acc);
+  }
+
+  /** The step with the plug-ins' syncGradients awaited between backward and the rest (each half its own tidy). */
+  private async stepAsync(s: TrainState, it: Iterator<Batch>, streams: Stream[], acc: torch.Tensor): Promise<{ bs: number; loss?: number } | null> {
+    const a = torch.tidy(() => this.forwardBackward(s, it, streams));
+    if (a === null) return null;
+    try {
+      for (const p of this.syncs) await p.syncGradients!(s);
+      return torch.tidy(() => this.finishStep(s, a, acc));
+    } finally {
+      torch.dispose(a);
+    }
+  }
+
+  /** The method's step and backward: the step's context (its batches), the detached loss and batch size. */
+  private forwardBackward(s: TrainState, it: Iterator<Batch>, streams: Stream[]): { ctx: StepContext; l: torch.Tensor; bs: number } | null {
     const n = it.next();
     if (n.done) return null;
     const batches: Record<string, Batch> = { train: n.value };
     for (const x of streams) batches[x.name] = x.next();
-    const ctx = {
+    const ctx: StepContext = {
       model: this.model,
       batches,
       numClasses: this.numClasses,
@@ -269,14 +291,18 @@ export class Trainer {
     this.emit('beforeBackward', s, r.loss);
     this.optimizer.zeroGrad();
     r.loss.backward();
+    return { ctx, l: r.loss.detach(), bs: r.batchSize ?? n.value.y.shape[0] };
+  }
+
+  /** afterBackward, the optimizer step, afterOptimizerStep and the loss sum. */
+  private finishStep(s: TrainState, a: { ctx: StepContext; l: torch.Tensor; bs: number }, acc: torch.Tensor): { bs: number; loss?: number } {
+    const m = this.method;
     this.emit('afterBackward', s);
     this.optimizer.step();
-    if (ownsStep(m)) m.afterOptimizerStep?.(ctx);
+    if (ownsStep(m)) m.afterOptimizerStep?.(a.ctx);
     this.emit('afterOptimizerStep', s);
-    const l = r.loss.detach();
-    const bs = r.batchSize ?? n.value.y.shape[0];
-    acc.add_(l.double(), { alpha: bs });
-    return { bs, loss: s.logNow ? (l.item() as number) : undefined };
+    acc.add_(a.l.double(), { alpha: a.bs });
+    return { bs: a.bs, loss: s.logNow ? (a.l.item() as number) : undefined };
   }
 
   /** The current learning rate (of the first param group). */
