@@ -194,7 +194,7 @@ export async function trainCommand(argv: string[], ioArg: IO): Promise<number> {
   const optimizer = buildOptimizer(cfg, model, methodModule);
   const { scheduler, schedulerStep } = buildScheduler(cfg, optimizer, stepsPerEpoch ?? trainLoader.length);
 
-  const saved: Record<string, unknown> = { ...cfg, method: methodName, resume: false, ...(group ? { worldSize: group.worldSize } : {}) };
+  const saved: Record<string, unknown> = { ...cfg, method: methodName, resume: false };
   if (rank === 0) {
     fs.mkdirSync(out, { recursive: true });
     fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(saved, null, 2) + '\n');
