@@ -15,7 +15,10 @@ afterEach(() => killAll());
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'torchmix-ddp-cli-'));
 const COMMON = ['--dataset', 'moons', '--method', 'mixup', '--threads', '1', '--schedule', 'none', '--batch-size', '64', '--progress', 'lines'];
 
-function cli(args: string[], opts: { env?: Record<string, string>; onOut?: (s: string, kill: (sig: NodeJS.Signals) => void) => void } = {}): Promise<{ code: number | null; out: string; err: string }> {
+function cli(
+  args: string[],
+  opts: { env?: Record<string, string>; onOut?: (s: string, kill: (sig: NodeJS.Signals) => void) => void; onSpawn?: (kill: (sig: NodeJS.Signals) => void) => void } = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const c = track(
       spawn(process.execPath, ['scripts/torchmix.mjs', 'train', ...args], {
@@ -23,6 +26,7 @@ function cli(args: string[], opts: { env?: Record<string, string>; onOut?: (s: s
         env: { ...process.env, TORCHMIX_CLI: 'source', TORCHMIX_DIST_TIMEOUT: '20000', ...opts.env },
       }),
     );
+    opts.onSpawn?.((sig) => c.kill(sig));
     let out = '';
     let err = '';
     c.stdout!.on('data', (d: Buffer) => {
@@ -93,6 +97,31 @@ describe('torchmix train on 2 processes (two moons)', () => {
     expect(keys.length).toBeGreaterThan(4);
     for (const k of keys) expect(cb[k], k).toEqual(ca[k]);
   }, 200_000);
+
+  it('a rank killed mid-run: the other fails at its next collective and exits non-zero within the timeout', async () => {
+    const dir = path.join(tmp, 'killed');
+    const port = String(await freePort());
+    const env = (rank: number) => ({ RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, TORCHMIX_DIST_TIMEOUT: '5000' });
+    let victim: ((sig: NodeJS.Signals) => void) | undefined;
+    let killedAt = 0;
+    const r1 = cli([...COMMON, '--epochs', '400', '--out', dir], { env: env(1), onSpawn: (kill) => (victim = kill) });
+    const r0 = cli([...COMMON, '--epochs', '400', '--out', dir], {
+      env: env(0),
+      onOut: (out) => {
+        if (!killedAt && /epoch +2\/400/.test(out) && victim) {
+          killedAt = Date.now();
+          victim('SIGKILL');
+        }
+      },
+    });
+    const [a, b] = await Promise.all([r0, r1]);
+    expect(killedAt).toBeGreaterThan(0);
+    expect(b.code).toBeNull(); // SIGKILL
+    expect(a.code).toBe(1);
+    expect(a.err).toMatch(/DistributedDataParallel\.synchronize: failed on rank 0 of 2|allReduce: failed on rank 0 of 2/);
+    expect(Date.now() - killedAt).toBeLessThan(5000 + 10_000);
+    expect(log(dir).pop()!.type).toBe('error');
+  }, 150_000);
 
   it('Ctrl-C on the launcher stops both ranks at the same step: rank 0 writes the checkpoint, exit 130', async () => {
     const dir = path.join(tmp, 'sigint');
