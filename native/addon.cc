@@ -4,6 +4,7 @@
 namespace tmx {
 
 void registerDist(Instance& inst, Napi::Env env);  // dist.cc (torch.distributed)
+void registerMalloc(Instance& inst, Napi::Env env);  // malloc.cc (glibc malloc tuned at load)
 
 static Napi::Value trampoline(const Napi::CallbackInfo& info) {
   auto* entry = static_cast<OpEntry*>(info.Data());
@@ -25,6 +26,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto* inst = new Instance();
   env.SetInstanceData<Instance>(inst);  // deleted with the environment
   inst->exports = exports;
+  registerMalloc(*inst, env);  // first: before the ops below allocate
   registerTensor(*inst, env);
   registerCreation(*inst, env);
   registerMath(*inst, env);

@@ -33,6 +33,8 @@ export interface DoctorReport {
   libtorch: { version: string; cxx11Abi: boolean; cudaBuilt: boolean; cuda: boolean; cudnn: boolean } | null;
   /** interOp: null only from an addon built before config() reported it. */
   threads: { intraOp: number; interOp: number | null } | null;
+  /** torch.config().allocator: glibc malloc tuned at load or left as is (TORCHMIX_MALLOC=system); null when the addon does not load. */
+  allocator: string | null;
   devices: { device: string; name: string | null; memoryBytes: number | null; freeBytes: number | null }[];
   datasets: { name: string; dir: string | null; found: boolean; missing: string[] }[];
   /** The Python of the baselines and parity tests (.venv in a clone); null in an npm install. */
@@ -132,6 +134,7 @@ export async function diagnose(data: Record<string, string> = {}): Promise<Docto
     addon: { path: addonPath, loaded: false, error: null, build },
     libtorch: null,
     threads: null,
+    allocator: null,
     devices: [],
     datasets: [],
     python: null,
@@ -145,6 +148,7 @@ export async function diagnose(data: Record<string, string> = {}): Promise<Docto
     report.addon.loaded = true;
     report.libtorch = { version: c.version, cxx11Abi: c.cxx11Abi, cudaBuilt: c.cudaBuilt, cuda: c.cuda, cudnn: c.cudnn };
     report.threads = { intraOp: torch.getNumThreads(), interOp: c.interopThreads ?? null };
+    report.allocator = c.allocator;
     const smi = nvidiaSmi();
     const n = c.cuda ? torch.cuda.deviceCount() : 0;
     for (let i = 0; i < n; i++)
@@ -242,6 +246,7 @@ export function formatReport(r: DoctorReport): string {
     row('cuDNN', r.libtorch.cudnn ? 'available' : 'not available');
   } else if (b) row('LibTorch', `built against: ${b.source} (${b.path})`);
   if (r.threads) row('threads', `intra-op ${r.threads.intraOp} (torch.setNumThreads / --threads), inter-op ${r.threads.interOp ?? 'not reported'}`);
+  if (r.allocator) row('malloc', r.allocator.startsWith('tuned') ? `glibc ${r.allocator} at load; TORCHMIX_MALLOC=system leaves glibc's defaults` : r.allocator);
   for (const [i, d] of r.devices.entries()) row(i ? '' : 'devices', `${d.device}: ${d.name ?? '?'}, ${gib(d.memoryBytes)} (${gib(d.freeBytes)} free)`);
   for (const [i, d] of r.datasets.entries())
     row(

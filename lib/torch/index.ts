@@ -49,9 +49,16 @@ export interface TorchConfig {
   threads: number;
   /** Inter-op threads (LibTorch's pool for independent ops; started on first use). */
   interopThreads: number;
+  /**
+   * glibc malloc as the addon left it at load: 'tuned (mmap threshold …, trim …, top pad …)', or
+   * 'system (why)' — TORCHMIX_MALLOC=system, the user's own MALLOC_* / GLIBC_TUNABLES, not glibc
+   * (docs/ARCHITECTURE.md, "The allocator at load").
+   */
+  allocator: string;
 }
 export function config(): TorchConfig {
-  return N.config();
+  // An addon built before malloc.cc has no N.allocator (it left glibc's defaults).
+  return { ...N.config(), allocator: typeof N.allocator === 'function' ? N.allocator() : 'system (addon built before the allocator setting)' };
 }
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new TorchValueError(`setNumThreads(): n must be a positive integer, got ${n}`);

@@ -24,6 +24,7 @@ describe('torchmix doctor', () => {
     expect(r.addon.build?.step).toMatch(/^(LIBTORCH|LIBTORCH_USE_PYTORCH|venv|python3|system)$/);
     expect(r.libtorch).toEqual({ version: c.version, cxx11Abi: c.cxx11Abi, cudaBuilt: c.cudaBuilt, cuda: c.cuda, cudnn: c.cudnn });
     expect(r.threads).toEqual({ intraOp: torch.getNumThreads(), interOp: torch.config().interopThreads });
+    expect(r.allocator).toBe(c.allocator);
     expect(r.devices[0].device).toBe('cpu');
     expect(r.devices.filter((d) => d.device.startsWith('cuda')).length).toBe(c.cuda ? torch.cuda.deviceCount() : 0);
     expect(r.node.version).toBe(process.version);
@@ -87,7 +88,7 @@ describe('torchmix doctor', () => {
     expect(code).toBe(report.ok ? 0 : 1);
     expect(report.schema).toBe('torchmix-doctor/1');
     expect(Object.keys(report).sort()).toEqual(
-      ['addon', 'datasets', 'devices', 'libtorch', 'node', 'ok', 'problems', 'python', 'schema', 'threads', 'torchmix'].sort(),
+      ['addon', 'allocator', 'datasets', 'devices', 'libtorch', 'node', 'ok', 'problems', 'python', 'schema', 'threads', 'torchmix'].sort(),
     );
     for (const p of report.problems) expect(Object.keys(p).sort()).toEqual(['fix', 'severity', 'what']);
     for (const d of report.devices) expect(Object.keys(d).sort()).toEqual(['device', 'freeBytes', 'memoryBytes', 'name']);
