@@ -88,6 +88,7 @@ export async function launchRanks(trainArgv: string[], cfg: DistConfig, io: IO):
   };
   const onInt = forward('SIGINT');
   const onTerm = forward('SIGTERM');
+  let failed: NodeJS.Timeout | undefined;
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   try {
@@ -109,6 +110,7 @@ export async function launchRanks(trainArgv: string[], cfg: DistConfig, io: IO):
             MASTER_PORT: String(cfg.masterPort ?? 29500),
             OMP_NUM_THREADS: String(each),
             TORCHMIX_RANK_THREADS: String(each),
+            TORCHMIX_LAUNCHER_PID: String(process.pid),
           },
         });
         children.push(child);
@@ -117,7 +119,12 @@ export async function launchRanks(trainArgv: string[], cfg: DistConfig, io: IO):
             io.err(`rank ${rank}: could not start: ${e.message}\n`);
             resolve(1);
           });
-          child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
+          child.on('close', (code, signal) => {
+            const c = code ?? (signal === 'SIGINT' ? 130 : 1);
+            // As torchrun's agent: a failed rank takes the others down (after a grace period to report their own errors).
+            if (c !== 0 && c !== 130 && !failed) failed = setTimeout(onTerm, 5000).unref();
+            resolve(c);
+          });
         });
       }),
     );
@@ -128,6 +135,7 @@ export async function launchRanks(trainArgv: string[], cfg: DistConfig, io: IO):
     }
     return 0;
   } finally {
+    clearTimeout(failed);
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
@@ -136,6 +144,12 @@ export async function launchRanks(trainArgv: string[], cfg: DistConfig, io: IO):
 /** In a rank process: joins the default process group from torchrun's environment; { rank, worldSize }, or undefined when not a rank. */
 export async function joinGroup(): Promise<{ rank: number; worldSize: number } | undefined> {
   if (!isRankProcess()) return undefined;
+  // A rank of our launcher ends when the launcher is gone (its own process group would outlive it).
+  const launcher = Number(process.env.TORCHMIX_LAUNCHER_PID);
+  if (Number.isSafeInteger(launcher) && launcher > 0)
+    setInterval(() => {
+      if (process.ppid !== launcher) process.exit(1);
+    }, 1000).unref();
   const threads = Number(process.env.TORCHMIX_RANK_THREADS);
   if (Number.isSafeInteger(threads) && threads > 0) torch.setNumThreads(threads);
   const timeout = Number(process.env.TORCHMIX_DIST_TIMEOUT ?? 300_000);

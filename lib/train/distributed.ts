@@ -38,7 +38,9 @@ export async function distributed(
   const { model, method, ...ddpOpts } = opts;
   const ddp = [await DistributedDataParallel.create(model, ddpOpts)];
   const own = method?.module;
-  if (own && own.parameters().some((p) => p.requiresGrad)) ddp.push(await DistributedDataParallel.create(own, ddpOpts));
+  // A method's own module may hold parts its loss never reaches (AdaMixup's policy generator is a copy
+  // of the model whose head it does not use): findUnusedParameters there.
+  if (own && own.parameters().some((p) => p.requiresGrad)) ddp.push(await DistributedDataParallel.create(own, { ...ddpOpts, findUnusedParameters: true }));
   const rank = getRank();
   const R = getWorldSize();
   let local = false; // this rank's interrupt request
