@@ -98,6 +98,15 @@ describe('torchmix train on 2 processes (two moons)', () => {
     for (const k of keys) expect(cb[k], k).toEqual(ca[k]);
   }, 200_000);
 
+  it('AdaMixup (a method with trainable parts of its own) trains under --nproc 2', async () => {
+    const dir = path.join(tmp, 'adamixup');
+    const r = await cli(['--dataset', 'moons', '--method', 'adamixup', '--threads', '1', '--epochs', '2', '--nproc', '2', '--master-port', String(await freePort()), '--out', dir]);
+    expect(r.code, r.err).toBe(0);
+    const e = results(dir).history.epochs;
+    expect(e).toHaveLength(2);
+    expect(e[1].valAcc).toBeGreaterThan(0.7);
+  }, 150_000);
+
   it('a rank killed mid-run: the other fails at its next collective and exits non-zero within the timeout', async () => {
     const dir = path.join(tmp, 'killed');
     const port = String(await freePort());
