@@ -81,7 +81,9 @@ export async function launchRanks(trainArgv: string[], cfg: DistConfig, io: IO):
   const total = cfg.threads ?? os.availableParallelism();
   const each = Math.max(1, Math.floor(total / nproc));
   const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'torchmix.mjs');
-  io.err(`launching ${nproc} rank${nproc > 1 ? 's' : ''} on this machine (world size ${world}, node ${nodeRank} of ${nnodes}), ${each} thread${each > 1 ? 's' : ''} each\n`);
+  io.err(
+    `launching ${nproc} rank${nproc > 1 ? 's' : ''} on this machine (world size ${world}, node ${nodeRank} of ${nnodes}), ${each} thread${each > 1 ? 's' : ''} each\n`,
+  );
   const children: ChildProcess[] = [];
   const forward = (sig: NodeJS.Signals) => () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(sig);

@@ -142,7 +142,8 @@ export async function trainCommand(argv: string[], ioArg: IO): Promise<number> {
   // A rank (of --nproc, torchrun, or started by hand with its variables): join the group; only rank 0 writes and prints.
   const group = await joinGroup();
   const rank = group?.rank ?? 0;
-  if (group && cfg.labels !== undefined) throw new UsageError('--labels: semi-supervised runs are not data-parallel yet; drop --nproc (or the torchrun variables)');
+  if (group && cfg.labels !== undefined)
+    throw new UsageError('--labels: semi-supervised runs are not data-parallel yet; drop --nproc (or the torchrun variables)');
   if (rank !== 0) io = { out: () => {}, err: () => {} };
   torch.manualSeed(cfg.seed);
 
@@ -214,7 +215,9 @@ export async function trainCommand(argv: string[], ioArg: IO): Promise<number> {
         : '') +
       `LibTorch ${torch.config().version}, ${torch.getNumThreads()} threads, device ${cfg.device}; ${cfg.model} (${nParams.toLocaleString('en-US')} parameters${nMethod ? `; ${methodName}'s own: ${nMethod.toLocaleString('en-US')}` : ''}), ` +
       `${methodName}${cfg.alpha !== undefined ? ` α=${cfg.alpha}` : ''}, ${cfg.optimizer} lr=${cfg.lr}, ${cfg.schedule} schedule, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}\n` +
-      (group ? `data-parallel: ${group.worldSize} processes (DDP over Gloo), batch ${cfg.batchSize} per process (${cfg.batchSize * group.worldSize} in all), mixing seeded ${cfg.seed} + rank\n` : ''),
+      (group
+        ? `data-parallel: ${group.worldSize} processes (DDP over Gloo), batch ${cfg.batchSize} per process (${cfg.batchSize * group.worldSize} in all), mixing seeded ${cfg.seed} + rank\n`
+        : ''),
   );
 
   const { Trainer, plugins } = await loadTrainer();

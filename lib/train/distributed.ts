@@ -30,9 +30,7 @@ export interface DistributedPlugin extends Plugin {
 const verr = (m: string) => new torch.TorchValueError(`train.plugins.distributed: ${m}`);
 
 /** Wraps the model (and method.module) in DDP — every rank must call it — and returns the plug-in. */
-export async function distributed(
-  opts: { model: Module; method?: AnyMethod } & DistributedDataParallelOptions,
-): Promise<DistributedPlugin> {
+export async function distributed(opts: { model: Module; method?: AnyMethod } & DistributedDataParallelOptions): Promise<DistributedPlugin> {
   if (opts === null || typeof opts !== 'object') throw new torch.TorchTypeError('train.plugins.distributed(opts): expected { model, method?, bucketCapMb? … }');
   if (!isInitialized()) throw verr('call await torch.distributed.initProcessGroup(...) first');
   const { model, method, ...ddpOpts } = opts;

@@ -50,7 +50,7 @@ async function buffers(): Promise<void> {
   const model = new nn.Sequential(new nn.Linear(3, 4), new nn.BatchNorm1d(4), new nn.Linear(4, 1)).double();
   const ddp = await nn.parallel.DistributedDataParallel.create(model);
   const bn = model.modules().find((m) => m instanceof nn.BatchNorm1d)!;
-  const stats = () => Array.from((bn as nn.BatchNorm1d).running_mean!.toArray() as Float64Array);
+  const stats = () => Array.from(bn.running_mean!.toArray() as Float64Array);
   const x = torch.randn([8, 3], { dtype: 'float64' }).add(r * 3);
   const loss = (ddp.forward(x) as torch.Tensor).sum();
   loss.backward();

@@ -92,7 +92,9 @@ describe('DDP on 2 ranks', () => {
 
 describe('one process (world size 1): misuse gives clear errors', () => {
   it('wrapping before initProcessGroup', async () => {
-    await expect(nn.parallel.DistributedDataParallel.create(makeMlp())).rejects.toThrow(/DistributedDataParallel: the default process group has not been initialized/);
+    await expect(nn.parallel.DistributedDataParallel.create(makeMlp())).rejects.toThrow(
+      /DistributedDataParallel: the default process group has not been initialized/,
+    );
   });
 
   it('bad modules and options, unused parameters, a second backward', async () => {
@@ -113,7 +115,9 @@ describe('one process (world size 1): misuse gives clear errors', () => {
       const first = two.modules()[1] as nn.Linear;
       d1.prepareForBackward();
       first.forward(x).sum().backward();
-      await expect(d1.synchronize()).rejects.toThrow(/2 parameter\(s\) received no gradient in this backward \(1\.weight, 1\.bias\).*findUnusedParameters: true/);
+      await expect(d1.synchronize()).rejects.toThrow(
+        /2 parameter\(s\) received no gradient in this backward \(1\.weight, 1\.bias\).*findUnusedParameters: true/,
+      );
       two.zeroGrad({ setToNone: true });
       const d2 = await DDP.create(two, { findUnusedParameters: true });
       d2.prepareForBackward();

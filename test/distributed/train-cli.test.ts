@@ -17,7 +17,11 @@ const COMMON = ['--dataset', 'moons', '--method', 'mixup', '--threads', '1', '--
 
 function cli(
   args: string[],
-  opts: { env?: Record<string, string>; onOut?: (s: string, kill: (sig: NodeJS.Signals) => void) => void; onSpawn?: (kill: (sig: NodeJS.Signals) => void) => void } = {},
+  opts: {
+    env?: Record<string, string>;
+    onOut?: (s: string, kill: (sig: NodeJS.Signals) => void) => void;
+    onSpawn?: (kill: (sig: NodeJS.Signals) => void) => void;
+  } = {},
 ): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const c = track(
@@ -42,8 +46,14 @@ function cli(
   });
 }
 
-const results = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as { config: { nproc?: number }; history: { epochs: Record<string, number>[] } };
-const log = (dir: string) => fs.readFileSync(path.join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const results = (dir: string) =>
+  JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as { config: { nproc?: number }; history: { epochs: Record<string, number>[] } };
+const log = (dir: string) =>
+  fs
+    .readFileSync(path.join(dir, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** The checkpoint's tensors as plain arrays (model, optimizer, plug-ins' RNG states…). */
 function checkpointArrays(dir: string): Record<string, number[]> {
@@ -81,7 +91,14 @@ describe('torchmix train on 2 processes (two moons)', () => {
   it('started by hand with torchrun\u2019s variables, then resumed with --nproc 2: ends equal to the uninterrupted run', async () => {
     expect(fs.existsSync(path.join(full, 'results.json')), 'needs the previous test').toBe(true);
     const port = String(await freePort());
-    const env = (rank: number) => ({ RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', LOCAL_WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: port });
+    const env = (rank: number) => ({
+      RANK: String(rank),
+      LOCAL_RANK: String(rank),
+      WORLD_SIZE: '2',
+      LOCAL_WORLD_SIZE: '2',
+      MASTER_ADDR: '127.0.0.1',
+      MASTER_PORT: port,
+    });
     const byHand = await Promise.all([0, 1].map((rank) => cli([...COMMON, '--epochs', '1', '--out', half], { env: env(rank) })));
     for (const r of byHand) expect(r.code, r.err).toBe(0);
     expect(log(half).filter((e) => e.type === 'epoch')).toHaveLength(1);
@@ -100,7 +117,22 @@ describe('torchmix train on 2 processes (two moons)', () => {
 
   it('AdaMixup (a method with trainable parts of its own) trains under --nproc 2', async () => {
     const dir = path.join(tmp, 'adamixup');
-    const r = await cli(['--dataset', 'moons', '--method', 'adamixup', '--threads', '1', '--epochs', '2', '--nproc', '2', '--master-port', String(await freePort()), '--out', dir]);
+    const r = await cli([
+      '--dataset',
+      'moons',
+      '--method',
+      'adamixup',
+      '--threads',
+      '1',
+      '--epochs',
+      '2',
+      '--nproc',
+      '2',
+      '--master-port',
+      String(await freePort()),
+      '--out',
+      dir,
+    ]);
     expect(r.code, r.err).toBe(0);
     const e = results(dir).history.epochs;
     expect(e).toHaveLength(2);
@@ -110,7 +142,14 @@ describe('torchmix train on 2 processes (two moons)', () => {
   it('a rank killed mid-run: the other fails at its next collective and exits non-zero within the timeout', async () => {
     const dir = path.join(tmp, 'killed');
     const port = String(await freePort());
-    const env = (rank: number) => ({ RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, TORCHMIX_DIST_TIMEOUT: '5000' });
+    const env = (rank: number) => ({
+      RANK: String(rank),
+      LOCAL_RANK: String(rank),
+      WORLD_SIZE: '2',
+      MASTER_ADDR: '127.0.0.1',
+      MASTER_PORT: port,
+      TORCHMIX_DIST_TIMEOUT: '5000',
+    });
     let victim: ((sig: NodeJS.Signals) => void) | undefined;
     let killedAt = 0;
     const r1 = cli([...COMMON, '--epochs', '400', '--out', dir], { env: env(1), onSpawn: (kill) => (victim = kill) });

@@ -69,7 +69,15 @@ async function driver(): Promise<void> {
     Array.from({ length: R }, (_, r) => {
       const c = spawn(process.execPath, ['--import', 'tsx', me, ...process.argv.slice(2)], {
         stdio: ['ignore', 'pipe', 'inherit'],
-        env: { ...process.env, RANK: String(r), LOCAL_RANK: String(r), WORLD_SIZE: String(R), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), OMP_NUM_THREADS: '1' },
+        env: {
+          ...process.env,
+          RANK: String(r),
+          LOCAL_RANK: String(r),
+          WORLD_SIZE: String(R),
+          MASTER_ADDR: '127.0.0.1',
+          MASTER_PORT: String(port),
+          OMP_NUM_THREADS: '1',
+        },
       });
       let out = '';
       c.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -80,7 +88,19 @@ async function driver(): Promise<void> {
   );
   const ms = Math.max(...lines.map((l) => l.msPerStep));
   const sync = lines.reduce((a, l) => a + l.syncMsPerStep, 0) / R;
-  console.log(JSON.stringify({ impl: 'torchmix', libtorch: torch.config().version, procs: R, mode, batch: B, steps, msPerStep: ms, imagesPerSecond: (R * B * 1000) / ms, syncMsPerStep: sync }));
+  console.log(
+    JSON.stringify({
+      impl: 'torchmix',
+      libtorch: torch.config().version,
+      procs: R,
+      mode,
+      batch: B,
+      steps,
+      msPerStep: ms,
+      imagesPerSecond: (R * B * 1000) / ms,
+      syncMsPerStep: sync,
+    }),
+  );
 }
 
 await (process.env.RANK === undefined ? driver() : rank());
