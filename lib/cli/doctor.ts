@@ -246,7 +246,8 @@ export function formatReport(r: DoctorReport): string {
     row('cuDNN', r.libtorch.cudnn ? 'available' : 'not available');
   } else if (b) row('LibTorch', `built against: ${b.source} (${b.path})`);
   if (r.threads) row('threads', `intra-op ${r.threads.intraOp} (torch.setNumThreads / --threads), inter-op ${r.threads.interOp ?? 'not reported'}`);
-  if (r.allocator) row('malloc', r.allocator.startsWith('tuned') ? `glibc ${r.allocator} at load; TORCHMIX_MALLOC=system leaves glibc's defaults` : r.allocator);
+  if (r.allocator)
+    row('malloc', r.allocator.startsWith('tuned') ? `glibc ${r.allocator} at load; TORCHMIX_MALLOC=system leaves glibc's defaults` : r.allocator);
   for (const [i, d] of r.devices.entries()) row(i ? '' : 'devices', `${d.device}: ${d.name ?? '?'}, ${gib(d.memoryBytes)} (${gib(d.freeBytes)} free)`);
   for (const [i, d] of r.datasets.entries())
     row(

@@ -52,7 +52,8 @@ export class DistributedSampler implements Iterable<number> {
     const n = sizeOf(dataset);
     if (!Number.isSafeInteger(n) || n < 1) throw verr(`the dataset must hold at least one sample, got ${n}`);
     const pg = () => {
-      if (!isInitialized()) throw verr('numReplicas and rank default to the process group, which is not initialized (call torch.distributed.initProcessGroup or pass them)');
+      if (!isInitialized())
+        throw verr('numReplicas and rank default to the process group, which is not initialized (call torch.distributed.initProcessGroup or pass them)');
     };
     if (opts.numReplicas === undefined || opts.rank === undefined) pg();
     const R = opts.numReplicas ?? getWorldSize();

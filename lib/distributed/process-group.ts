@@ -52,7 +52,10 @@ function intArg(v: unknown, what: string, min: number): number {
 
 function envInt(name: string): number {
   const s = process.env[name];
-  if (s === undefined || s === '') throw verr(`initProcessGroup: env:// needs the environment variable ${name} (torchrun sets MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE), or pass it as an option`);
+  if (s === undefined || s === '')
+    throw verr(
+      `initProcessGroup: env:// needs the environment variable ${name} (torchrun sets MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE), or pass it as an option`,
+    );
   const n = Number(s);
   if (!Number.isSafeInteger(n) || n < 0) throw verr(`initProcessGroup: environment variable ${name} must be a non-negative integer, got '${s}'`);
   return n;
@@ -68,7 +71,8 @@ function resolve(opts: InitOptions): { host: string; port: number; rank: number;
   let worldSize = opts.worldSize;
   if (method === 'env://') {
     host = process.env.MASTER_ADDR ?? '';
-    if (host === '') throw verr('initProcessGroup: env:// needs the environment variable MASTER_ADDR (torchrun sets MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE)');
+    if (host === '')
+      throw verr('initProcessGroup: env:// needs the environment variable MASTER_ADDR (torchrun sets MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE)');
     port = envInt('MASTER_PORT');
     rank ??= envInt('RANK');
     worldSize ??= envInt('WORLD_SIZE');
@@ -90,16 +94,19 @@ function resolve(opts: InitOptions): { host: string; port: number; rank: number;
 
 /** Joins the default process group: resolves once every rank has joined, rejects (naming the missing ranks) after `timeout`. */
 export async function initProcessGroup(opts: InitOptions): Promise<void> {
-  if (opts === null || typeof opts !== 'object') throw new TorchTypeError('initProcessGroup: expected an options object { backend, initMethod?, rank?, worldSize?, timeout? }');
+  if (opts === null || typeof opts !== 'object')
+    throw new TorchTypeError('initProcessGroup: expected an options object { backend, initMethod?, rank?, worldSize?, timeout? }');
   if (state || pending) throw verr('initProcessGroup: the default process group is already initialized (call destroyProcessGroup() first)');
   const backend = opts.backend;
   if (backend !== 'gloo' && backend !== 'nccl') throw verr(`initProcessGroup: backend must be 'gloo' or 'nccl', got ${JSON.stringify(backend)}`);
   const avail = N.distAvailable() as { gloo: boolean; nccl: boolean };
   if (backend === 'nccl' && !avail.nccl)
     throw new TorchNotImplementedError("initProcessGroup: backend 'nccl' is not built into this addon (CUDA tensors: move them to the CPU and use 'gloo')");
-  if (!avail.gloo) throw new TorchNotImplementedError('initProcessGroup: this addon was built without Gloo (install libgloo-dev, e.g. bash scripts/setup.sh, and rebuild)');
+  if (!avail.gloo)
+    throw new TorchNotImplementedError('initProcessGroup: this addon was built without Gloo (install libgloo-dev, e.g. bash scripts/setup.sh, and rebuild)');
   const timeout = opts.timeout ?? 300_000;
-  if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 1) throw verr(`initProcessGroup: timeout must be a positive integer (milliseconds), got ${String(timeout)}`);
+  if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 1)
+    throw verr(`initProcessGroup: timeout must be a positive integer (milliseconds), got ${String(timeout)}`);
   const r = resolve(opts);
   pending = true;
   try {
@@ -170,8 +177,10 @@ export async function allReduce(tensor: Tensor, opts: { op?: ReduceOp } = {}): P
   const s = group('allReduce()');
   const t = commTensor(tensor, 'allReduce(tensor)');
   const op = opts.op ?? 'sum';
-  if (typeof op !== 'string' || !Object.hasOwn(OP_CODES, op)) throw verr(`allReduce(): op must be one of ReduceOp.SUM, AVG, PRODUCT, MIN, MAX, got ${JSON.stringify(op)}`);
-  if (op === 'avg' && !['float32', 'float64', 'float16', 'bfloat16'].includes(t.dtype)) throw verr(`allReduce(): ReduceOp.AVG needs a floating-point tensor, got ${t.dtype}`);
+  if (typeof op !== 'string' || !Object.hasOwn(OP_CODES, op))
+    throw verr(`allReduce(): op must be one of ReduceOp.SUM, AVG, PRODUCT, MIN, MAX, got ${JSON.stringify(op)}`);
+  if (op === 'avg' && !['float32', 'float64', 'float16', 'bfloat16'].includes(t.dtype))
+    throw verr(`allReduce(): ReduceOp.AVG needs a floating-point tensor, got ${t.dtype}`);
   // 1.13's Gloo has no AVG: SUM, then ÷ worldSize on the worker thread.
   const divide = op === 'avg' && avgBySum();
   const code = divide ? OP_CODES.sum : OP_CODES[op];
@@ -197,14 +206,22 @@ export async function allGather(tensorList: Tensor[], tensor: Tensor): Promise<v
   const s = group('allGather()');
   const t = commTensor(tensor, 'allGather(tensor)');
   if (!Array.isArray(tensorList) || tensorList.length !== s.worldSize)
-    throw verr(`allGather(): tensorList must hold worldSize = ${s.worldSize} tensors, got ${Array.isArray(tensorList) ? tensorList.length : typeof tensorList}`);
+    throw verr(
+      `allGather(): tensorList must hold worldSize = ${s.worldSize} tensors, got ${Array.isArray(tensorList) ? tensorList.length : typeof tensorList}`,
+    );
   const shape = t.shape.join(', ');
   tensorList.forEach((o, i) => {
     commTensor(o, `allGather(tensorList[${i}])`);
     if (o.dtype !== t.dtype || o.shape.join(', ') !== shape)
       throw verr(`allGather(): tensorList[${i}] must have tensor's shape [${shape}] and dtype ${t.dtype}, got [${o.shape.join(', ')}] ${o.dtype}`);
   });
-  await issue('allGather()', () => N.distAllGather(s.g, tensorList.map((o) => o._id), t._id));
+  await issue('allGather()', () =>
+    N.distAllGather(
+      s.g,
+      tensorList.map((o) => o._id),
+      t._id,
+    ),
+  );
 }
 
 /** Resolves when every rank has reached it. */

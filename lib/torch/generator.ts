@@ -8,7 +8,8 @@ export class Generator {
   /** The native generator (an External; freed with this object by the GC). */
   readonly _g: unknown;
   constructor(opts?: { device?: 'cpu' }) {
-    if (opts?.device !== undefined && opts.device !== 'cpu') throw new TorchValueError(`Generator(): only device 'cpu' is supported, got ${String(opts.device)}`);
+    if (opts?.device !== undefined && opts.device !== 'cpu')
+      throw new TorchValueError(`Generator(): only device 'cpu' is supported, got ${String(opts.device)}`);
     this._g = N.generatorNew();
   }
   /** Seeds the generator (a non-negative integer); returns it, as PyTorch's manual_seed. */

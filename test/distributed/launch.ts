@@ -30,7 +30,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function launch(scenario: string, worldSize: number, opts: { hardTimeoutMs: number; env?: Record<string, string>; ranks?: number[]; port?: number; script?: string }): Promise<RankResult[]> {
+export async function launch(
+  scenario: string,
+  worldSize: number,
+  opts: { hardTimeoutMs: number; env?: Record<string, string>; ranks?: number[]; port?: number; script?: string },
+): Promise<RankResult[]> {
   const port = opts.port ?? (await freePort());
   const ranks = opts.ranks ?? Array.from({ length: worldSize }, (_, r) => r);
   return Promise.all(
@@ -56,8 +60,8 @@ export async function launch(scenario: string, worldSize: number, opts: { hardTi
           live.add(child);
           let out = '';
           let err = '';
-          child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-          child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (err += d.toString()));
           const kill = setTimeout(() => child.kill('SIGKILL'), opts.hardTimeoutMs);
           child.on('close', (code, signal) => {
             clearTimeout(kill);

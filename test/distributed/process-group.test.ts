@@ -116,8 +116,12 @@ describe('a one-process group and the argument checks', () => {
 
   it('bad init options name the argument', async () => {
     await expect(dist.initProcessGroup({ backend: 'mpi' as 'gloo' })).rejects.toThrow(/backend must be 'gloo' or 'nccl'/);
-    await expect(dist.initProcessGroup({ backend: 'gloo', initMethod: 'file:///tmp/x', rank: 0, worldSize: 1 })).rejects.toThrow(/initMethod must be 'env:\/\/' or 'tcp:\/\/host:port'/);
-    await expect(dist.initProcessGroup({ backend: 'gloo', initMethod: 'tcp://127.0.0.1:29500', rank: 2, worldSize: 2 })).rejects.toThrow(/rank must be in \[0, 2\)/);
+    await expect(dist.initProcessGroup({ backend: 'gloo', initMethod: 'file:///tmp/x', rank: 0, worldSize: 1 })).rejects.toThrow(
+      /initMethod must be 'env:\/\/' or 'tcp:\/\/host:port'/,
+    );
+    await expect(dist.initProcessGroup({ backend: 'gloo', initMethod: 'tcp://127.0.0.1:29500', rank: 2, worldSize: 2 })).rejects.toThrow(
+      /rank must be in \[0, 2\)/,
+    );
     await expect(dist.initProcessGroup({ backend: 'gloo', initMethod: 'tcp://127.0.0.1:29500' })).rejects.toThrow(/needs rank and worldSize/);
     const saved = process.env.MASTER_ADDR;
     delete process.env.MASTER_ADDR;
@@ -126,7 +130,8 @@ describe('a one-process group and the argument checks', () => {
     } finally {
       if (saved !== undefined) process.env.MASTER_ADDR = saved;
     }
-    if (!dist.isNcclAvailable()) await expect(dist.initProcessGroup({ backend: 'nccl', rank: 0, worldSize: 1 })).rejects.toThrow(torch.TorchNotImplementedError);
+    if (!dist.isNcclAvailable())
+      await expect(dist.initProcessGroup({ backend: 'nccl', rank: 0, worldSize: 1 })).rejects.toThrow(torch.TorchNotImplementedError);
     expect(dist.isInitialized()).toBe(false);
   });
 
@@ -136,7 +141,9 @@ describe('a one-process group and the argument checks', () => {
       await dist.initProcessGroup({ backend: 'gloo', initMethod: `tcp://127.0.0.1:${port}`, rank: 0, worldSize: 1, timeout: 5000 });
       expect(dist.isInitialized()).toBe(true);
       expect([dist.getRank(), dist.getWorldSize(), dist.getBackend()]).toEqual([0, 1, 'gloo']);
-      await expect(dist.initProcessGroup({ backend: 'gloo', initMethod: `tcp://127.0.0.1:${port}`, rank: 0, worldSize: 1 })).rejects.toThrow(/already initialized/);
+      await expect(dist.initProcessGroup({ backend: 'gloo', initMethod: `tcp://127.0.0.1:${port}`, rank: 0, worldSize: 1 })).rejects.toThrow(
+        /already initialized/,
+      );
       const t = torch.tensor(Float32Array.from([1.5, -2]));
       await dist.allReduce(t, { op: dist.ReduceOp.AVG });
       expect(Array.from(t.toArray() as Float32Array)).toEqual([1.5, -2]);
@@ -160,7 +167,9 @@ describe('a one-process group and the argument checks', () => {
       await expect(dist.allReduce(d)).rejects.toThrow(/tensor was disposed/);
       await expect(dist.broadcast(t, { src: 1 })).rejects.toThrow(/src must be a rank in \[0, 1\)/);
       await expect(dist.allGather([torch.zeros([2]), torch.zeros([2])], t)).rejects.toThrow(/tensorList must hold worldSize = 1 tensors, got 2/);
-      await expect(dist.allGather([torch.zeros([3])], t)).rejects.toThrow(/tensorList\[0\] must have tensor's shape \[2\] and dtype float32, got \[3\] float32/);
+      await expect(dist.allGather([torch.zeros([3])], t)).rejects.toThrow(
+        /tensorList\[0\] must have tensor's shape \[2\] and dtype float32, got \[3\] float32/,
+      );
       await expect(dist.allGather([torch.zeros([2], { dtype: 'float64' })], t)).rejects.toThrow(/dtype float32, got \[2\] float64/);
       if (torch.cuda.isAvailable()) await expect(dist.allReduce(torch.ones([2], { device: 'cuda' }))).rejects.toThrow(/takes CPU tensors/);
 

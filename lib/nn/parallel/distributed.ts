@@ -96,23 +96,30 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     if (!(module instanceof Module)) throw new torch.TorchTypeError('DistributedDataParallel.create(module): expected an nn.Module');
     if (opts === null || typeof opts !== 'object') throw new torch.TorchTypeError('DistributedDataParallel.create(module, opts): opts must be an object');
     for (const k of Object.keys(opts))
-      if (!['bucketCapMb', 'broadcastBuffers', 'findUnusedParameters'].includes(k)) throw verr(`unknown option '${k}' (bucketCapMb, broadcastBuffers, findUnusedParameters)`);
+      if (!['bucketCapMb', 'broadcastBuffers', 'findUnusedParameters'].includes(k))
+        throw verr(`unknown option '${k}' (bucketCapMb, broadcastBuffers, findUnusedParameters)`);
     if (!isInitialized())
-      throw verr('the default process group has not been initialized; call await torch.distributed.initProcessGroup({ backend: "gloo" }) before wrapping the model');
+      throw verr(
+        'the default process group has not been initialized; call await torch.distributed.initProcessGroup({ backend: "gloo" }) before wrapping the model',
+      );
     const o: Required<DistributedDataParallelOptions> = { bucketCapMb: 25, broadcastBuffers: true, findUnusedParameters: false, ...opts };
-    if (typeof o.bucketCapMb !== 'number' || !(o.bucketCapMb > 0) || !Number.isFinite(o.bucketCapMb)) throw verr(`bucketCapMb must be a positive number, got ${String(o.bucketCapMb)}`);
+    if (typeof o.bucketCapMb !== 'number' || !(o.bucketCapMb > 0) || !Number.isFinite(o.bucketCapMb))
+      throw verr(`bucketCapMb must be a positive number, got ${String(o.bucketCapMb)}`);
     if (typeof o.broadcastBuffers !== 'boolean') throw verr('broadcastBuffers must be a boolean');
     if (typeof o.findUnusedParameters !== 'boolean') throw verr('findUnusedParameters must be a boolean');
     if (module instanceof DistributedDataParallel) throw verr('the module is already a DistributedDataParallel');
     const named = module.namedParameters();
     const state = [...named, ...module.namedBuffers()];
     for (const [n, t] of state) {
-      if (t.device !== 'cpu') throw verr(`'${n}' is on ${t.device}; the 'gloo' backend takes CPU tensors (move the model to the CPU, or use 'nccl' where it is built)`);
+      if (t.device !== 'cpu')
+        throw verr(`'${n}' is on ${t.device}; the 'gloo' backend takes CPU tensors (move the model to the CPU, or use 'nccl' where it is built)`);
       if (!t.isContiguous()) throw verr(`'${n}' is not contiguous`);
     }
     const trainable = named.filter(([, p]) => p.requiresGrad);
     if (trainable.length === 0)
-      throw verr(`none of the module's ${named.length} parameters requires a gradient: there is nothing to average (DDP is not needed; PyTorch refuses this too)`);
+      throw verr(
+        `none of the module's ${named.length} parameters requires a gradient: there is nothing to average (DDP is not needed; PyTorch refuses this too)`,
+      );
     // Every rank must wrap the same model: compare a signature before any broadcast of mismatched tensors.
     const R = getWorldSize();
     const sig = torch.tensor(BigInt64Array.from(signature(named)));
@@ -125,7 +132,13 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     await Promise.all(state.map(([, t]) => broadcast(t, { src: 0 })));
     const params = trainable.map(([, p]) => p);
     const buckets = bucketAssignment(params, o.bucketCapMb * MB);
-    const reducer = N.ddpReducer(_nativeGroup('DistributedDataParallel'), params.map((p) => p._id), trainable.map(([n]) => n), buckets, o.findUnusedParameters);
+    const reducer = N.ddpReducer(
+      _nativeGroup('DistributedDataParallel'),
+      params.map((p) => p._id),
+      trainable.map(([n]) => n),
+      buckets,
+      o.findUnusedParameters,
+    );
     return new DistributedDataParallel(module, reducer, buckets, o);
   }
 
