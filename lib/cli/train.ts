@@ -142,8 +142,6 @@ export async function trainCommand(argv: string[], ioArg: IO): Promise<number> {
   // A rank (of --nproc, torchrun, or started by hand with its variables): join the group; only rank 0 writes and prints.
   const group = await joinGroup();
   const rank = group?.rank ?? 0;
-  if (group && cfg.labels !== undefined)
-    throw new UsageError('--labels: semi-supervised runs are not data-parallel yet; drop --nproc (or the torchrun variables)');
   if (rank !== 0) io = { out: () => {}, err: () => {} };
   torch.manualSeed(cfg.seed);
 
@@ -174,18 +172,27 @@ export async function trainCommand(argv: string[], ioArg: IO): Promise<number> {
       nu = s.unlabeled.images.shape[0];
     if (ssl) {
       const views = (method.options as { views?: number }).views ?? 1;
-      unlabeledLoader = new data.DataLoader(s.unlabeled, loaderOptions(cfg, true, 'unlabeled', views));
+      const uopts = loaderOptions(cfg, true, 'unlabeled', views);
+      // Data-parallel: each rank takes its DistributedSampler share of the unlabeled images too.
+      unlabeledLoader = new data.DataLoader(
+        s.unlabeled,
+        group ? { ...uopts, shuffle: false, sampler: new data.DistributedSampler(s.unlabeled, { seed: cfg.seed }) } : uopts,
+      );
       if (unlabeledLoader.length === 0)
         throw new UsageError(`--unlabeled-batch-size: ${nu} unlabeled images make no batch of ${cfg.unlabeledBatchSize ?? cfg.batchSize}`);
     }
-    // An epoch: one pass over the unlabeled part (as many steps for the supervised-only baseline), the labeled set cycled.
-    stepsPerEpoch = cfg.stepsPerEpoch ?? Math.max(1, Math.floor(nu / (ssl ? (cfg.unlabeledBatchSize ?? cfg.batchSize) : cfg.batchSize)));
+    // An epoch: one pass over the unlabeled part (as many steps for the supervised-only baseline), the
+    // labeled set cycled; data-parallel, one pass over this rank's share (the sampler pads to ⌈nu/R⌉).
+    const nuRank = group ? Math.ceil(nu / group.worldSize) : nu;
+    stepsPerEpoch = cfg.stepsPerEpoch ?? Math.max(1, Math.floor(nuRank / (ssl ? (cfg.unlabeledBatchSize ?? cfg.batchSize) : cfg.batchSize)));
     split = { labels: cfg.labels, labelsPerClass: s.labelsPerClass, labeled: nl, unlabeled: nu, unlabeledUsed: ssl, seed: cfg.seed, stepsPerEpoch };
   }
   // Data-parallel: each rank iterates its DistributedSampler share (PyTorch's split; batch size per rank).
+  // A few labels are tiled to fill a batch (on every rank: R batches' worth before the sampler splits them).
+  const trainData = split ? tileToBatch(trainSet, cfg.batchSize * (group?.worldSize ?? 1)) : trainSet;
   const trainLoader = new data.DataLoader(
-    split ? tileToBatch(trainSet, cfg.batchSize) : trainSet,
-    group ? { ...loaderOptions(cfg, true), shuffle: false, sampler: new data.DistributedSampler(trainSet, { seed: cfg.seed }) } : loaderOptions(cfg, true),
+    trainData,
+    group ? { ...loaderOptions(cfg, true), shuffle: false, sampler: new data.DistributedSampler(trainData, { seed: cfg.seed }) } : loaderOptions(cfg, true),
   );
   const evalLoader = new data.DataLoader(valSet ?? test, loaderOptions(cfg, false));
   const testLoader = valSet ? new data.DataLoader(test, loaderOptions(cfg, false)) : evalLoader;

@@ -6,8 +6,9 @@
 // optimizer step (the Trainer awaits the plug-in's syncGradients there; clipping, EMA and the
 // divergence guard then see the averaged gradients). What the plug-in also does:
 // - the epoch's train loss is the mean over every rank's samples, img/s is the sum of the ranks';
-//   validation runs on the full val loader on every rank (the weights are equal, so the metrics are:
-//   exact, and no padding of a sharded set counts samples twice);
+//   the method's numeric epoch statistics are the ranks' mean; validation runs on the full val loader
+//   on every rank (the weights are equal, so the metrics are exact, and no padding of a sharded set
+//   counts samples twice);
 // - a Ctrl-C (an interrupt request) on any rank stops every rank at the same step: the requests are
 //   agreed on (an all-reduce MAX) every step and at every epoch end;
 // - each rank's mixing RNG is its own stream (seed it with seed + rank, as timm/torchvision scripts
@@ -46,19 +47,36 @@ export async function distributed(opts: { model: Module; method?: AnyMethod } & 
   let rngs: torch.Tensor | undefined; // [R, L] every rank's RNG state at the last agreement
   let restore: torch.Tensor | undefined; // this rank's, from the checkpoint
 
+  // The collectives below free their tensors also when a peer is gone (the error then ends the run).
   const agree = async (): Promise<void> => {
     const t = torch.tensor(Float32Array.from([local ? 1 : 0]));
-    await allReduce(t, { op: ReduceOp.MAX });
-    agreed = (t.item() as number) > 0;
-    t.dispose();
+    try {
+      await allReduce(t, { op: ReduceOp.MAX });
+      agreed = (t.item() as number) > 0;
+    } finally {
+      t.dispose();
+    }
   };
   const gatherRng = async (): Promise<void> => {
     const mine = torch.getRngState();
     const all = Array.from({ length: R }, () => torch.zeros([mine.shape[0]], { dtype: 'uint8' }));
-    await allGather(all, mine);
-    rngs?.dispose();
-    rngs = torch.tidy(() => torch.keep(torch.stack(all, 0)));
-    torch.dispose([mine, all]);
+    try {
+      await allGather(all, mine);
+      rngs?.dispose();
+      rngs = torch.tidy(() => torch.keep(torch.stack(all, 0)));
+    } finally {
+      torch.dispose([mine, all]);
+    }
+  };
+  /** Sums `values` over the ranks (float64, one all-reduce). */
+  const sumOverRanks = async (values: number[]): Promise<number[]> => {
+    const t = torch.tensor(Float64Array.from(values));
+    try {
+      await allReduce(t, { op: ReduceOp.SUM });
+      return Array.from(t.toArray() as Float64Array);
+    } finally {
+      t.dispose();
+    }
   };
 
   return {
@@ -89,12 +107,13 @@ export async function distributed(opts: { model: Module; method?: AnyMethod } & 
       if (agreed && !was) await gatherRng(); // the interruption's checkpoint comes next
     },
     async reduceEpoch(s, rec) {
-      const t = torch.tensor(Float64Array.from([rec.trainLoss * s.samples, s.samples]));
-      await allReduce(t, { op: ReduceOp.SUM });
-      const [sum, n] = Array.from(t.toArray() as Float64Array);
-      t.dispose();
+      // The method's numeric epoch statistics (SSL's two losses, AdaMixup's λ mean …) are per-step
+      // means over as many steps on every rank: their mean over the ranks, in the same all-reduce.
+      const stats = Object.entries(rec.method ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number');
+      const [sum, n, ...statSums] = await sumOverRanks([rec.trainLoss * s.samples, s.samples, ...stats.map(([, v]) => v)]);
       rec.trainLoss = sum / n;
       rec.imagesPerSecond = n / rec.seconds;
+      stats.forEach(([k], i) => (rec.method![k] = statSums[i] / R));
       await agree();
       await gatherRng();
     },

@@ -139,6 +139,47 @@ describe('torchmix train on 2 processes (two moons)', () => {
     expect(e[1].valAcc).toBeGreaterThan(0.7);
   }, 150_000);
 
+  it('MixMatch and ICT (--labels) train under --nproc 2: each rank a share of the unlabeled set', async () => {
+    for (const method of ['mixmatch', 'ict']) {
+      const dir = path.join(tmp, method);
+      const r = await cli([
+        '--dataset',
+        'moons',
+        '--method',
+        method,
+        '--labels',
+        '10',
+        '--threads',
+        '1',
+        '--epochs',
+        '2',
+        '--nproc',
+        '2',
+        '--master-port',
+        String(await freePort()),
+        '--out',
+        dir,
+      ]);
+      expect(r.code, r.err).toBe(0);
+      const res = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as {
+        split: { labeled: number; unlabeled: number; stepsPerEpoch: number };
+        history: { epochs: { trainLoss: number; method: Record<string, number> }[] };
+      };
+      // 990 unlabeled points: 495 per rank, in batches of 64 (MixMatch) / 100 (ICT's unlabeled batch).
+      expect(res.split).toMatchObject({ labeled: 10, unlabeled: 990, stepsPerEpoch: method === 'mixmatch' ? 7 : 4 });
+      expect(r.err).toMatch(new RegExp(`${res.split.stepsPerEpoch} steps per epoch`));
+      const e = res.history.epochs;
+      expect(e).toHaveLength(2);
+      for (const x of e) {
+        expect(Number.isFinite(x.trainLoss)).toBe(true);
+        expect(Number.isFinite(x.method.supLoss) && Number.isFinite(x.method.unsupLoss)).toBe(true);
+      }
+      // The ramp weight, equal on both ranks, survives the ranks' mean: epoch 2 is steps 7…13 of
+      // MixMatch's linear ramp (75 × mean step / 16384).
+      if (method === 'mixmatch') expect(e[1].method.weight).toBe((75 * 10) / 16384);
+    }
+  }, 200_000);
+
   it('a rank killed mid-run: the other fails at its next collective and exits non-zero within the timeout', async () => {
     const dir = path.join(tmp, 'killed');
     const port = String(await freePort());
