@@ -5,6 +5,7 @@ namespace tmx {
 
 void registerDist(Instance& inst, Napi::Env env);  // dist.cc (torch.distributed)
 void registerMalloc(Instance& inst, Napi::Env env);  // malloc.cc (glibc malloc tuned at load)
+void registerAutocast(Instance& inst, Napi::Env env);  // autocast.cc (torch.autocast)
 
 static Napi::Value trampoline(const Napi::CallbackInfo& info) {
   auto* entry = static_cast<OpEntry*>(info.Data());
@@ -38,6 +39,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerCuda(*inst, env);
   registerOptim(*inst, env);
   registerDist(*inst, env);
+  registerAutocast(*inst, env);
   return exports;
 }
 
