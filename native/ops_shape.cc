@@ -12,7 +12,6 @@ void registerShape(Instance& inst, Napi::Env env) {
   DEF("transpose", return c.ret(at::transpose(T(0), c.i64(1), c.i64(2)));)
   DEF("expand", return c.ret(T(0).expand(c.ints(1)));)
   DEF("repeat", return c.ret(T(0).repeat(c.ints(1)));)
-  DEF("contiguous", return c.ret(T(0).contiguous());)
   DEF("cat", return c.ret(at::cat(c.tensors(0), c.i64(1)));)
   DEF("stack", return c.ret(at::stack(c.tensors(0), c.i64(1)));)
   DEF("split", return c.ret(at::split(T(0), c.i64(1), c.i64(2)));)

@@ -271,6 +271,13 @@ static Napi::Value copyOut(Napi::Env env, const at::Tensor& c) {
   return Napi::TypedArrayOf<T>::New(env, n, ab, 0);
 }
 
+// c10::MemoryFormat code: 0 contiguous, 1 preserve, 2 channels last, 3 channels last 3d (same in 1.13 and 2.x).
+static at::MemoryFormat memoryFormatArg(Ctx& c, size_t i) {
+  int64_t k = c.i64(i);
+  if (k < 0 || k >= int64_t(at::MemoryFormat::NumOptions)) throw ArgError(ErrorKind::Value, "memoryFormat: unknown code " + std::to_string(k));
+  return static_cast<at::MemoryFormat>(k);
+}
+
 void registerTensor(Instance& inst, Napi::Env env) {
   inst.def(env, "setErrorClasses", [](Ctx& c) -> Napi::Value {
     Napi::Array a = c.info[0].As<Napi::Array>();
@@ -319,7 +326,19 @@ void registerTensor(Instance& inst, Napi::Env env) {
   inst.def(env, "dtype", [](Ctx& c) -> Napi::Value { return Napi::Number::New(c.env, int(c.t(0).scalar_type())); });
   inst.def(env, "device", [](Ctx& c) -> Napi::Value { return Napi::String::New(c.env, c.t(0).device().str()); });
   inst.def(env, "numel", [](Ctx& c) -> Napi::Value { return Napi::Number::New(c.env, double(c.t(0).numel())); });
-  inst.def(env, "isContiguous", [](Ctx& c) -> Napi::Value { return Napi::Boolean::New(c.env, c.t(0).is_contiguous()); });
+  // Memory formats travel as c10::MemoryFormat's own codes (lib/torch/memory-format.ts names them):
+  // contiguous, isContiguous, suggestMemoryFormat and to() live here together.
+  inst.def(env, "isContiguous", [](Ctx& c) -> Napi::Value {
+    return Napi::Boolean::New(c.env, c.has(1) ? c.t(0).is_contiguous(memoryFormatArg(c, 1)) : c.t(0).is_contiguous());
+  });
+  inst.def(env, "contiguous", [](Ctx& c) -> Napi::Value { return c.ret(c.has(1) ? c.t(0).contiguous(memoryFormatArg(c, 1)) : c.t(0).contiguous()); });
+  inst.def(env, "suggestMemoryFormat", [](Ctx& c) -> Napi::Value { return Napi::Number::New(c.env, int(c.t(0).suggest_memory_format())); });
+  inst.def(env, "stride", [](Ctx& c) -> Napi::Value {
+    auto st = c.t(0).strides();
+    Napi::Array a = Napi::Array::New(c.env, st.size());
+    for (size_t k = 0; k < st.size(); k++) a.Set(uint32_t(k), Napi::Number::New(c.env, double(st[k])));
+    return a;
+  });
   inst.def(env, "item", [](Ctx& c) -> Napi::Value {
     at::Tensor& t = c.t(0);
     if (t.numel() != 1) throw ArgError(ErrorKind::Value, "item(): tensor has " + std::to_string(t.numel()) + " elements, expected exactly 1");
@@ -402,12 +421,14 @@ void registerTensor(Instance& inst, Napi::Env env) {
     return c.ret(out);
   });
   inst.def(env, "to", [](Ctx& c) -> Napi::Value {
-    // (t, dtype?, device?, copy)
+    // (t, dtype?, device?, copy, memoryFormat?)
     at::Tensor& t = c.t(0);
     at::TensorOptions o = t.options();
     if (c.has(1)) o = o.dtype(c.dtype(1));
     if (c.has(2)) o = o.device(c.device(2));
-    return c.ret(t.to(o, false, c.bOr(3, false)));
+    c10::optional<at::MemoryFormat> fmt;
+    if (c.has(4)) fmt = memoryFormatArg(c, 4);
+    return c.ret(t.to(o, false, c.bOr(3, false), fmt));
   });
   inst.def(env, "clone", [](Ctx& c) -> Napi::Value { return c.ret(c.t(0).clone()); });
   inst.def(env, "alias", [](Ctx& c) -> Napi::Value { return c.ret(c.t(0)); });  // a second handle, same tensor

@@ -5,6 +5,7 @@ import { TorchValueError } from './errors.js';
 export { Tensor, type Scalar, type TypedArray, type Reduction, type ReduceOptions } from './tensor.js';
 export * from './errors.js';
 export { type DType, type Device, type Shape, type TensorOptions, dtypes } from './types.js';
+export { type MemoryFormat, memoryFormats } from './memory-format.js';
 export { tidy, keep, dispose, memory, setLiveTensorWarning, type MemoryInfo } from './memory.js';
 export {
   tensor,

@@ -5,6 +5,7 @@ import { TorchTypeError, TorchValueError } from './errors.js';
 import { adopt, release, type Owned } from './scope.js';
 import { code, dtypeOf, checkDevice, type DType, type Device, type Shape } from './types.js';
 import { formatTensor } from './format.js';
+import { memoryFormatCode, memoryFormatName, type MemoryFormat } from './memory-format.js';
 
 export type Scalar = number | boolean;
 export type TypedArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
@@ -69,6 +70,9 @@ export function reductionCode(r: Reduction | undefined, what = 'reduction'): num
   }
 }
 
+/** The formats a layout check or contiguous() accepts ('preserveFormat' is not a layout). */
+const LAYOUTS: readonly MemoryFormat[] = ['contiguousFormat', 'channelsLast', 'channelsLast3d'];
+
 export interface ReduceOptions {
   dim?: number | readonly number[];
   keepdim?: boolean;
@@ -128,8 +132,23 @@ export class Tensor implements Owned {
     if (d < 0 || d >= s.length) throw new TorchValueError(`size(${dim}): dim out of range for a ${s.length}-d tensor`);
     return s[d];
   }
-  isContiguous(): boolean {
-    return N.isContiguous(this._id);
+  /** Strides in elements, one per dim (or of one dim), as PyTorch's stride(). */
+  stride(dim?: number): number | number[] {
+    const st: number[] = N.stride(this._id);
+    if (dim === undefined) return st;
+    const d = intArg(dim, 'stride(dim)') < 0 ? dim + st.length : dim;
+    if (d < 0 || d >= st.length) throw new TorchValueError(`stride(${dim}): dim out of range for a ${st.length}-d tensor`);
+    return st[d];
+  }
+  /** Whether the strides are those of the memory format (default 'contiguousFormat', row-major). */
+  isContiguous(opts?: { memoryFormat?: MemoryFormat }): boolean {
+    if (opts?.memoryFormat === undefined) return N.isContiguous(this._id);
+    // Any rank, as PyTorch: a 3-D tensor simply is not channels-last.
+    return N.isContiguous(this._id, memoryFormatCode(opts.memoryFormat, 'isContiguous()', { allowed: LAYOUTS }));
+  }
+  /** The layout LibTorch's kernels would pick for this tensor ('channelsLast' for NHWC strides). */
+  suggestMemoryFormat(): MemoryFormat {
+    return memoryFormatName(N.suggestMemoryFormat(this._id));
   }
 
   // ---- data out ---------------------------------------------------------------------------------
@@ -174,17 +193,19 @@ export class Tensor implements Owned {
   }
 
   // ---- conversion -------------------------------------------------------------------------------
-  /** t.to('cuda'), t.to('float16'), t.to({ device, dtype, copy }): a device or a dtype name (both strings: Device is string). */
-  to(target: Device | { device?: Device; dtype?: DType; copy?: boolean }): Tensor {
+  /** t.to('cuda'), t.to('float16'), t.to({ device, dtype, copy, memoryFormat }): a device or a dtype name (both strings: Device is string). */
+  to(target: Device | { device?: Device; dtype?: DType; copy?: boolean; memoryFormat?: MemoryFormat }): Tensor {
     let device: Device | undefined,
       dtype: DType | undefined,
+      memoryFormat: MemoryFormat | undefined,
       copy = false;
     if (typeof target === 'string') {
       if (/^(cpu|cuda)(:\d+)?$/.test(target)) device = target;
       else dtype = target as DType;
-    } else if (target && typeof target === 'object') ({ device, dtype, copy = false } = target);
-    else throw new TorchTypeError(`to(): expected a device, a dtype or { device, dtype }, got ${describe(target)}`);
-    return wrap(N.to(this._id, code(dtype, 'to()'), checkDevice(device, 'to()'), copy));
+    } else if (target && typeof target === 'object') ({ device, dtype, copy = false, memoryFormat } = target);
+    else throw new TorchTypeError(`to(): expected a device, a dtype or { device, dtype, memoryFormat }, got ${describe(target)}`);
+    const fmt = memoryFormat === undefined ? undefined : memoryFormatCode(memoryFormat, 'to()', { ndim: this.ndim });
+    return wrap(N.to(this._id, code(dtype, 'to()'), checkDevice(device, 'to()'), copy, fmt));
   }
   cpu(): Tensor {
     return this.to({ device: 'cpu' });
@@ -210,8 +231,10 @@ export class Tensor implements Owned {
   clone(): Tensor {
     return wrap(N.clone(this._id));
   }
-  contiguous(): Tensor {
-    return wrap(N.contiguous(this._id));
+  /** A tensor with the memory format's strides (default row-major); this one itself (a new handle) when it has them. */
+  contiguous(opts?: { memoryFormat?: MemoryFormat }): Tensor {
+    if (opts?.memoryFormat === undefined) return wrap(N.contiguous(this._id));
+    return wrap(N.contiguous(this._id, memoryFormatCode(opts.memoryFormat, 'contiguous()', { ndim: this.ndim, allowed: LAYOUTS })));
   }
 
   // ---- arithmetic (tensor or scalar operands, broadcasting) -------------------------------------
