@@ -6,3 +6,4 @@ export * as data from './data/index.js';
 export * as mixup from './mixup/index.js';
 export * as train from './train/index.js';
 export * as attacks from './attacks/index.js';
+export * as amp from './amp/index.js';

@@ -5,9 +5,15 @@
 // set_autocast_{gpu,cpu}_dtype); 2.4+ takes the device type (set_autocast_enabled(DeviceType, b)).
 #include "ops.h"
 #include <ATen/autocast_mode.h>
+#include <algorithm>
+#include <cmath>
 
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 #define TORCHMIX_AUTOCAST_BY_DEVICE 1
+#endif
+// GradScaler's two kernels have CPU implementations from 2.3 (torch.amp.GradScaler('cpu')); 1.13 has CUDA ones only.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define TORCHMIX_AMP_CPU_KERNELS 1
 #endif
 
 namespace tmx {
@@ -75,6 +81,23 @@ void setDtype(c10::DeviceType d, at::ScalarType t) {
 #endif
 }
 
+// torch._amp_foreach_non_finite_check_and_unscale_ on one list of same-device, same-dtype grads:
+// found_inf = 1 if any element is inf/NaN, then every grad *= inv_scale.
+void unscaleGroup(std::vector<at::Tensor>& grads, at::Tensor& foundInf, const at::Tensor& invScale) {
+#ifndef TORCHMIX_AMP_CPU_KERNELS
+  if (!grads[0].is_cuda()) {
+    std::vector<at::Tensor> bad;
+    bad.reserve(grads.size());
+    for (auto& g : grads) bad.push_back(at::isfinite(g).logical_not().any());
+    foundInf.copy_(at::maximum(foundInf, at::stack(bad).any().to(foundInf.scalar_type())));
+    at::Tensor inv = invScale.to(grads[0].scalar_type());
+    for (auto& g : grads) g.mul_(inv);
+    return;
+  }
+#endif
+  at::_amp_foreach_non_finite_check_and_unscale_(grads, foundInf, invScale);
+}
+
 }  // namespace
 
 void registerAutocast(Instance& inst, Napi::Env env) {
@@ -99,6 +122,72 @@ void registerAutocast(Instance& inst, Napi::Env env) {
   })
   DEF("autocastIncrementNesting", return Napi::Number::New(c.env, at::autocast::increment_nesting());)
   DEF("autocastDecrementNesting", return Napi::Number::New(c.env, at::autocast::decrement_nesting());)
+  // GradScaler (lib/amp/grad-scaler.ts). (params[], foundInf, invScale, allowFp16): unscales the
+  // gradients of the params that have one, grouped by device and dtype as PyTorch's _unscale_grads_.
+  DEF("ampUnscaleGrads", {
+    std::vector<at::Tensor> ps = c.tensors(0);
+    at::Tensor& foundInf = c.t(1);
+    const at::Tensor& invScale = c.t(2);
+    bool allowFp16 = c.bOr(3, false);
+    at::NoGradGuard noGrad;
+    std::vector<std::pair<std::pair<c10::Device, at::ScalarType>, std::vector<at::Tensor>>> groups;
+    for (auto& p : ps) {
+      const at::Tensor& g = p.grad();
+      if (!g.defined()) continue;
+      if (!allowFp16 && g.scalar_type() == at::kHalf) throw ArgError(ErrorKind::Value, "GradScaler: attempting to unscale float16 gradients (keep the parameters in float32; autocast casts them)");
+      if (g.is_sparse()) throw ArgError(ErrorKind::NotImplemented, "GradScaler: sparse gradients are not supported");
+      auto key = std::make_pair(g.device(), g.scalar_type());
+      auto it = std::find_if(groups.begin(), groups.end(), [&](auto& e) { return e.first == key; });
+      if (it == groups.end()) {
+        groups.push_back({key, {}});
+        it = groups.end() - 1;
+      }
+      it->second.push_back(g);
+    }
+    for (auto& [key, grads] : groups) {
+      // found_inf and inv_scale live with the scale; a group on another device gets its own copies (PyTorch's _MultiDeviceReplicator)
+      if (key.first == foundInf.device()) {
+        unscaleGroup(grads, foundInf, invScale);
+      } else {
+        at::Tensor fi = at::zeros_like(foundInf, at::TensorOptions().device(key.first));
+        at::Tensor inv = invScale.to(key.first);
+        unscaleGroup(grads, fi, inv);
+        foundInf.copy_(at::maximum(foundInf, fi.to(foundInf.device())));
+      }
+    }
+    return Napi::Number::New(c.env, double(groups.size()));
+  })
+  // (scale, growthTracker, foundInf, growthFactor, backoffFactor, growthInterval): torch._amp_update_scale_.
+  DEF("ampUpdateScale", {
+    at::Tensor& scale = c.t(0);
+    at::Tensor& tracker = c.t(1);
+    const at::Tensor& foundInf = c.t(2);
+    double growth = c.num(3), backoff = c.num(4);
+    int64_t interval = c.i64(5);
+    at::NoGradGuard noGrad;
+#ifndef TORCHMIX_AMP_CPU_KERNELS
+    if (!scale.is_cuda()) {
+      // The CPU kernel of 2.x (aten/src/ATen/native/cpu/AmpGradScalerKernels.cpp), on 0-d tensors.
+      float s = scale.item<float>();
+      if (foundInf.item<float>() != 0.0f) {
+        scale.fill_(float(double(s) * backoff));
+        tracker.fill_(0);
+      } else {
+        int32_t ok = tracker.item<int32_t>() + 1;
+        if (ok == interval) {
+          float ns = float(double(s) * growth);
+          if (std::isfinite(ns)) scale.fill_(ns);
+          tracker.fill_(0);
+        } else {
+          tracker.fill_(ok);
+        }
+      }
+      return c.undef();
+    }
+#endif
+    at::_amp_update_scale_(scale, tracker, foundInf, growth, backoff, interval);
+    return c.undef();
+  })
   DEF("autocastClearCache", {
     at::autocast::clear_cache();
     return c.undef();
