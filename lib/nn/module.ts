@@ -27,6 +27,8 @@ import { Tensor } from '../torch/tensor.js';
 import { keep } from '../torch/memory.js';
 import { noGrad } from '../torch/autograd.js';
 import { isFloating, checkDevice, type DType, type Device } from '../torch/types.js';
+import { callInScope, moduleScopesEnabled } from './call-scope.js';
+import { memoryFormatCode, type MemoryFormat } from '../torch/memory-format.js';
 
 export type StateDict = Record<string, Tensor>;
 
@@ -183,6 +185,32 @@ function wrapModule<M extends Module>(raw: M): M {
   return proxy;
 }
 
+// A module call runs in a scope of its own (call-scope.ts): each class's own forward (and the
+// Trunked API's forwardFeatures / forwardHead) is replaced on its prototype, once, by a wrapper, at
+// the first construction; `super.forward()` then nests a scope too.
+const SCOPED_METHODS = ['forward', 'forwardFeatures', 'forwardHead'] as const;
+const scopedPrototypes = new WeakSet<object>();
+
+function scopeForwards(proto: object): void {
+  for (let p = proto; p !== null && p !== Module.prototype; p = Object.getPrototypeOf(p)) {
+    if (scopedPrototypes.has(p)) return; // and so are its ancestors
+    scopedPrototypes.add(p);
+    for (const name of SCOPED_METHODS) {
+      const d = Object.getOwnPropertyDescriptor(p, name);
+      if (d && typeof d.value === 'function') Object.defineProperty(p, name, { ...d, value: scoped(d.value as (...a: unknown[]) => unknown) });
+    }
+  }
+}
+
+function scoped(fn: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
+  const w = function (this: Module, ...args: unknown[]): unknown {
+    if (!moduleScopesEnabled()) return fn.apply(this, args);
+    return callInScope(this, this == null ? null : rawOf(this), fn, args);
+  };
+  Object.defineProperty(w, 'name', { value: fn.name });
+  return w;
+}
+
 /** Stores a registered value in its map and as a data property of the plain object (what reads see). */
 function store<V>(m: Module, map: Map<string, V>, name: string, value: V): void {
   map.set(name, value);
@@ -200,6 +228,7 @@ export abstract class Module {
   constructor() {
     // The field initialisers above ran on the plain object; subclasses' constructors and fields,
     // and every later use, see the proxy.
+    scopeForwards(new.target.prototype);
     return wrapModule(this);
   }
 
@@ -368,23 +397,35 @@ export abstract class Module {
   /**
    * Moves (a device string) and/or casts (a floating dtype string, or { device, dtype }) every parameter and buffer, replacing the
    * registered slots; parameters keep their requiresGrad. As in PyTorch, a dtype applies only to
-   * floating tensors (num_batches_tracked stays int64). Replaced handles are disposed, so build
-   * the optimizer after moving the model (as PyTorch recommends).
+   * floating tensors (num_batches_tracked stays int64). A memoryFormat ('channelsLast') applies,
+   * as in PyTorch, to the 4-D tensors ('channelsLast3d': 5-D; 'contiguousFormat': both back to
+   * row-major), gradients included. Replaced handles are disposed, so build the optimizer after
+   * moving the model (as PyTorch recommends).
    */
-  to(target: Device | { device?: Device; dtype?: DType }): this {
-    let device: Device | undefined, dtype: DType | undefined;
+  to(target: Device | { device?: Device; dtype?: DType; memoryFormat?: MemoryFormat }): this {
+    let device: Device | undefined, dtype: DType | undefined, memoryFormat: MemoryFormat | undefined;
     if (typeof target === 'string') {
       if (DTYPES.has(target)) dtype = target as DType;
       else device = checkDevice(target, 'Module.to()');
-    } else if (target && typeof target === 'object') ({ device, dtype } = target);
-    else throw new TorchTypeError('Module.to(): expected a device, a dtype or { device, dtype }');
+    } else if (target && typeof target === 'object') ({ device, dtype, memoryFormat } = target);
+    else throw new TorchTypeError('Module.to(): expected a device, a dtype or { device, dtype, memoryFormat }');
     if (device !== undefined) checkDevice(device, 'Module.to()');
     if (dtype !== undefined && !isFloating(dtype)) throw new TorchTypeError(`Module.to(): dtype must be floating, got ${dtype}`);
+    if (memoryFormat !== undefined) memoryFormatCode(memoryFormat, 'Module.to()');
+    // Which ranks the format applies to (PyTorch's Module.to converts 4-D and 5-D tensors only).
+    const fmtFor = (t: Tensor): MemoryFormat | undefined => {
+      const n = t.ndim;
+      if (memoryFormat === 'channelsLast') return n === 4 ? memoryFormat : undefined;
+      if (memoryFormat === 'channelsLast3d') return n === 5 ? memoryFormat : undefined;
+      return memoryFormat === 'contiguousFormat' && (n === 4 || n === 5) ? memoryFormat : undefined;
+    };
     const convert = (t: Tensor): Tensor | null => {
       const wantDtype = dtype !== undefined && isFloating(t.dtype) && t.dtype !== dtype ? dtype : undefined;
       const wantDevice = device !== undefined && !sameDevice(t.device, device) ? device : undefined;
-      if (wantDtype === undefined && wantDevice === undefined) return null;
-      return noGrad(() => t.to({ dtype: wantDtype, device: wantDevice }));
+      // A tensor already in the format comes back as itself (a new handle), as in PyTorch.
+      const wantFormat = fmtFor(t);
+      if (wantDtype === undefined && wantDevice === undefined && wantFormat === undefined) return null;
+      return noGrad(() => t.to({ dtype: wantDtype, device: wantDevice, memoryFormat: wantFormat }));
     };
     for (const m of this.modules()) {
       for (const [name, p] of m._parameters) {
@@ -395,7 +436,7 @@ export abstract class Module {
         const g = p.grad;
         if (rg) q.requiresGrad_(true);
         if (g !== null) {
-          q.grad = noGrad(() => g.to({ dtype: q.dtype, device: q.device }));
+          q.grad = noGrad(() => g.to({ dtype: q.dtype, device: q.device, memoryFormat: fmtFor(g) }));
           g.dispose();
         }
         keep(q);
