@@ -132,7 +132,7 @@ export class GradScaler {
     const st = this.state(optimizer);
     if (st.stage === 'unscaled') throw new torch.TorchError('GradScaler: unscale_() has already been called on this optimizer since the last update()');
     if (st.stage === 'stepped') throw new torch.TorchError('GradScaler: unscale_() is being called after step()');
-    const params = optimizer.paramGroups.flatMap((g) => g.params as Tensor[]);
+    const params = optimizer.paramGroups.flatMap((g) => g.params);
     torch.tidy(() => {
       const inv = scale.double().reciprocal().float(); // PyTorch's rounding of 1/scale
       const found = torch.zeros([], { dtype: 'float32', device: scale.device });

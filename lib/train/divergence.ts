@@ -62,7 +62,8 @@ export function divergenceGuard(): Plugin {
     },
     stepEnd(s) {
       const g = s.stepInfo.gradNorm;
-      if (g !== undefined && !Number.isFinite(g)) fail(s, s.step, 'gradient norm');
+      // a step skipped for its inf/NaN gradients (AMP's loss scaling) did not touch the weights
+      if (g !== undefined && !Number.isFinite(g) && !s.stepInfo.skippedStep) fail(s, s.step, 'gradient norm');
       if (s.logNow || s.step === s.batchesPerEpoch) check(s);
     },
     checkpoint(s) {

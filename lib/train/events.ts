@@ -2,16 +2,22 @@
 // Keras' fit callbacks, cut down to what the plug-ins here need).
 //
 // A plug-in is an object with a name and any of the hooks below; the Trainer calls them in the
-// order of its plug-in list (see Trainer.plugins). The in-step hooks (beforeBackward,
-// afterBackward, afterOptimizerStep) run inside the step's torch.tidy: tensors they make are
-// freed with the step unless kept. Everything else runs between steps.
+// order of its plug-in list (see Trainer.plugins). The in-step hooks (forwardContext,
+// beforeBackward, transformLoss, afterBackward, optimizerStep, afterOptimizerStep) run inside the
+// step's torch.tidy: tensors they make are freed with the step unless kept. Everything else runs
+// between steps.
 //
 //   fitStart            once, after a resume has been loaded          logging, SIGINT, early stopping
 //   epochStart          before the first step of an epoch             progress
+//   forwardContext      entered around the method's step (forward     AMP (autocast)
+//                       and loss), disposed after it, also on throw
 //   beforeBackward      loss computed, gradients not yet              divergence guard
+//   transformLoss       the tensor backward() runs on (chained)       AMP (loss scaling)
 //   syncGradients       (async) gradients made, not yet used          distributed (DDP all-reduce)
-//   afterBackward       gradients ready, optimizer not stepped        gradient clipping
-//   afterOptimizerStep  weights updated                               EMA
+//   afterBackward       gradients ready, optimizer not stepped        AMP (unscale), gradient clipping
+//   optimizerStep       replaces optimizer.step() (one plug-in at     AMP (skip on inf/NaN gradients)
+//                       most); false = the step was skipped
+//   afterOptimizerStep  weights updated (not after a skipped step)    EMA
 //   stepEnd             after the step's tidy (s.loss set on logged   log, progress, divergence guard
 //                       steps, the only steps that read the loss)
 //   evaluate            after each epoch's validation, and in         EMA (also scores its average)
@@ -74,7 +80,11 @@ export interface TrainState {
   /** At fitEnd, unless fit() failed: what fit() resolves with. */
   result?: History;
   /** Per-step values plug-ins hand each other (e.g. clipGrad's gradNorm for the divergence guard); cleared every step. */
-  stepInfo: { gradNorm?: number };
+  stepInfo: {
+    gradNorm?: number;
+    /** True when the optimizerStep plug-in skipped the optimizer step (AMP: inf/NaN gradients); the guard then ignores gradNorm. */
+    skippedStep?: boolean;
+  };
   /** Shows a line to the user (through the progress plug-in) without breaking a progress bar. */
   message(line: string): void;
 }
@@ -92,10 +102,16 @@ export interface Plugin {
   setup?(trainer: Trainer): void;
   fitStart?(s: TrainState): void;
   epochStart?(s: TrainState): void;
+  /** Entered before the method's step computes the loss (its forward), disposed right after it, also when it throws (autocast). Disposed in reverse plug-in order. */
+  forwardContext?(s: TrainState): Disposable | undefined;
   beforeBackward?(s: TrainState, loss: Tensor): void;
+  /** The tensor backward() is called on instead of the loss (loss scaling); each plug-in gets the previous one's result. The loss logged, summed and checked stays the untransformed one. */
+  transformLoss?(s: TrainState, loss: Tensor): Tensor;
   /** Awaited after backward, before afterBackward and the optimizer step (the distributed plug-in's gradient all-reduce); makes each step yield to the event loop. */
   syncGradients?(s: TrainState): Promise<void>;
   afterBackward?(s: TrainState): void;
+  /** Does the optimizer step instead of the Trainer (at most one plug-in has this hook): true when the weights were updated, false when it skipped the step (then s.stepInfo.skippedStep is set and no afterOptimizerStep runs, the method's included). */
+  optimizerStep?(s: TrainState): boolean;
   afterOptimizerStep?(s: TrainState): void;
   stepEnd?(s: TrainState): void;
   /** Further scores of `loader` (e.g. { ema: … }); their metrics enter the epoch record as `${key}Val…`. */

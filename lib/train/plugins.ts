@@ -6,6 +6,7 @@ export { earlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 export { clipGrad, type ClipGradOptions } from './clip-grad.js';
 export { decoupledWeightDecay, decayedTensors, type DecoupledWeightDecayOptions } from './decoupled-weight-decay.js';
 export { divergenceGuard, DivergenceError } from './divergence.js';
+export { amp, type AmpPlugin, type AmpOptions } from './amp.js';
 export { checkpointer } from './checkpointer.js';
 export { jsonLog } from './log.js';
 export { resultsFile } from './results.js';

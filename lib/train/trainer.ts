@@ -57,6 +57,11 @@ export class Trainer {
   private readonly hooks: Record<EventName, Plugin[]>;
   /** The plug-ins awaited between backward and the optimizer step (syncGradients). */
   private readonly syncs: Plugin[];
+  /** The plug-ins entered around the method's step (forwardContext) and transforming the loss before backward (transformLoss). */
+  private readonly forwardContexts: Plugin[];
+  private readonly lossTransforms: Plugin[];
+  /** The plug-in doing the optimizer step instead of the Trainer (optimizerStep), if any. */
+  private readonly stepper?: Plugin;
   private running = false;
 
   constructor(opts: TrainerOptions) {
@@ -75,6 +80,12 @@ export class Trainer {
     for (const p of this.plugins) p.setup?.(this);
     this.hooks = Object.fromEntries(EVENTS.map((e) => [e, this.plugins.filter((p) => typeof p[e] === 'function')])) as Record<EventName, Plugin[]>;
     this.syncs = this.plugins.filter((p) => typeof p.syncGradients === 'function');
+    this.forwardContexts = this.plugins.filter((p) => typeof p.forwardContext === 'function');
+    this.lossTransforms = this.plugins.filter((p) => typeof p.transformLoss === 'function');
+    const steppers = this.plugins.filter((p) => typeof p.optimizerStep === 'function');
+    if (steppers.length > 1)
+      throw new torch.TorchValueError(`Trainer: plug-ins ${steppers.map((p) => `'${p.name}'`).join(' and ')} both do the optimizer step (optimizerStep): use one`);
+    this.stepper = steppers[0];
   }
 
   /** Paths of the files written under outDir (undefined without outDir). */
@@ -285,22 +296,45 @@ export class Trainer {
       batchesPerEpoch: s.batchesPerEpoch,
     };
     const m = this.method;
-    const r: StepResult = ownsStep(m) ? m.trainStep(ctx) : applyStep(m, ctx);
+    const r: StepResult = this.forwardContexts.length ? this.inForwardContexts(s, () => this.methodStep(ctx)) : this.methodStep(ctx);
     if (!(r?.loss instanceof torch.Tensor) || r.loss.ndim !== 0)
       throw new torch.TorchTypeError(`Trainer: method '${m.name}': trainStep(ctx) must return { loss: a 0-d Tensor }`);
     this.emit('beforeBackward', s, r.loss);
+    let toBackward = r.loss;
+    for (const p of this.lossTransforms) toBackward = p.transformLoss!(s, toBackward);
     this.optimizer.zeroGrad();
-    r.loss.backward();
+    toBackward.backward();
     return { ctx, l: r.loss.detach(), bs: r.batchSize ?? n.value.y.shape[0] };
+  }
+
+  private methodStep(ctx: StepContext): StepResult {
+    const m = this.method;
+    return ownsStep(m) ? m.trainStep(ctx) : applyStep(m, ctx);
+  }
+
+  /** fn inside every plug-in's forwardContext (entered in plug-in order, left in reverse, also on throw). */
+  private inForwardContexts<T>(s: TrainState, fn: () => T): T {
+    const entered: Disposable[] = [];
+    try {
+      for (const p of this.forwardContexts) {
+        const d = p.forwardContext!(s);
+        if (d) entered.push(d);
+      }
+      return fn();
+    } finally {
+      for (let i = entered.length - 1; i >= 0; i--) entered[i][Symbol.dispose]();
+    }
   }
 
   /** afterBackward, the optimizer step, afterOptimizerStep and the loss sum. */
   private finishStep(s: TrainState, a: { ctx: StepContext; l: torch.Tensor; bs: number }, acc: torch.Tensor): { bs: number; loss?: number } {
     const m = this.method;
     this.emit('afterBackward', s);
-    this.optimizer.step();
-    if (ownsStep(m)) m.afterOptimizerStep?.(a.ctx);
-    this.emit('afterOptimizerStep', s);
+    const stepped = this.stepper ? this.stepper.optimizerStep!(s) : (this.optimizer.step(), true);
+    if (stepped) {
+      if (ownsStep(m)) m.afterOptimizerStep?.(a.ctx);
+      this.emit('afterOptimizerStep', s);
+    } else s.stepInfo.skippedStep = true;
     acc.add_(a.l.double(), { alpha: a.bs });
     return { bs: a.bs, loss: s.logNow ? (a.l.item() as number) : undefined };
   }

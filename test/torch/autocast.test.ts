@@ -110,6 +110,7 @@ describe('torch.autocast state', () => {
   it('`using` guard: on in its block, restored at the block end', () => {
     const { x, w } = inputs();
     {
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars -- held for its scope
       using _g = torch.autocast({ deviceType: 'cpu', dtype: 'bfloat16' });
       expect(torch.isAutocastEnabled('cpu')).toBe(true);
       expect(F.linear(x, w).dtype).toBe('bfloat16');
