@@ -1,39 +1,128 @@
 // One timed training loop in torchmix; prints one JSON line. The twin of train_step.py:
 //   npx tsx scripts/bench/train-step/train-step.ts --model smallcnn|preact18 --threads N --steps S --warmup W --optim hand|lib
+//     [--device cpu|cuda] [--batch N] [--amp bf16|fp16] [--channels-last]
 // Step (one torch.tidy): forward, cross-entropy, grads set to null, backward, SGD lr 0.01 momentum
 // 0.9 — `hand`: buf.mul_(0.9).add_(g); p.sub_(buf, lr) under noGrad (as train_step.py's `hand`);
 // `lib`: optim.SGD (native torch::optim), when the addon has it.
-import { torch, nn } from '../../../lib/index.js';
+// --amp: forward + loss inside torch.autocast({ deviceType, dtype }); fp16 scales the loss with
+// amp.GradScaler (needs --optim lib). --channels-last: model.to({ memoryFormat: 'channelsLast' }).
+// Both exit 3 with a message when this torchmix does not have that API yet.
+// Memory as train_step.py: cuda: reserved bytes after the timed steps (torchmix has no peak-allocated
+// statistic yet); cpu: VmHWM after the timed steps − VmRSS after setup (VmHWM reset then).
+import fs from 'node:fs';
+import * as tm from '../../../lib/index.js';
 import { N } from '../../../lib/torch/native.js';
-import * as optim from '../../../lib/optim/index.js';
 
+const { torch, nn, optim } = tm;
+const usage =
+  'usage: train-step.ts --model smallcnn|preact18 --threads N [--steps S] [--warmup W] [--optim hand|lib] [--device cpu|cuda] [--batch N] [--amp bf16|fp16] [--channels-last]';
+function fail(msg: string, code = 2): never {
+  console.error(`train-step.ts: ${msg}`);
+  process.exit(code);
+}
 const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
+for (let i = 2; i < process.argv.length; i++) {
+  const k = process.argv[i];
+  if (k === '--channels-last') args.set('channels-last', '1');
+  else if (k.startsWith('--') && i + 1 < process.argv.length) args.set(k.slice(2), process.argv[++i]);
+  else fail(`bad argument ${k}\n${usage}`);
+}
+const known = ['model', 'threads', 'steps', 'warmup', 'optim', 'device', 'batch', 'amp', 'channels-last'];
+for (const k of args.keys()) if (!known.includes(k)) fail(`unknown option --${k}\n${usage}`);
 const modelName = args.get('model') ?? 'smallcnn';
 const threads = Number(args.get('threads') ?? 1);
 const steps = Number(args.get('steps') ?? 20);
 const warmup = Number(args.get('warmup') ?? 3);
 const optName = args.get('optim') ?? 'hand';
-if (optName === 'lib' && typeof N.optimCreate !== 'function') throw new Error('--optim lib: this addon has no native optimizers');
+const device = (args.get('device') ?? 'cpu') as 'cpu' | 'cuda';
+const ampName = args.get('amp');
+const channelsLast = args.has('channels-last');
+if (!['smallcnn', 'preact18'].includes(modelName)) fail(`--model must be smallcnn or preact18, got ${modelName}`);
+if (!['hand', 'lib'].includes(optName)) fail(`--optim must be hand or lib, got ${optName}`);
+if (device !== 'cpu' && device !== 'cuda') fail(`--device must be cpu or cuda, got ${String(device)}`);
+if (ampName !== undefined && ampName !== 'bf16' && ampName !== 'fp16') fail(`--amp must be bf16 or fp16, got ${ampName}`);
+if (optName === 'lib' && typeof N.optimCreate !== 'function') fail('--optim lib: this addon has no native optimizers', 3);
+if (ampName === 'fp16' && optName !== 'lib') fail('--amp fp16 needs --optim lib (GradScaler steps an optimizer)');
+if (device === 'cuda' && !torch.cuda.isAvailable()) fail('--device cuda but torch.cuda.isAvailable() is false', 3);
+
+// The AMP and channels-last APIs are being added alongside this bench: look them up by name so
+// this file typechecks before they land, and say which one is missing.
+type AutocastFn = <T>(opts: { deviceType: string; dtype: string }, fn: () => T) => T;
+interface Scaler {
+  scale(loss: tm.torch.Tensor): tm.torch.Tensor;
+  step(opt: unknown): unknown;
+  update(): void;
+}
+const autocast = (torch as unknown as { autocast?: AutocastFn }).autocast;
+const ampNs = (tm as unknown as { amp?: { GradScaler?: unknown } }).amp ?? (torch as unknown as { amp?: { GradScaler?: unknown } }).amp;
+const GradScaler = ampNs?.GradScaler as (new (opts: { device: string }) => Scaler) | undefined;
+if (ampName && typeof autocast !== 'function') fail(`--amp ${ampName}: this torchmix has no torch.autocast({ deviceType, dtype }, fn) yet`, 3);
+if (ampName === 'fp16' && typeof GradScaler !== 'function') fail('--amp fp16: this torchmix has no amp.GradScaler yet', 3);
+
+// Peak-RSS bookkeeping (Linux /proc; null elsewhere).
+function statusKiB(key: string): number | null {
+  const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) : null;
+}
+function resetHwm(): number | null {
+  try {
+    fs.writeFileSync('/proc/self/clear_refs', '5');
+    const rss = statusKiB('VmRSS');
+    return rss === null ? null : rss * 1024;
+  } catch {
+    return null;
+  }
+}
+const MiB = 1024 * 1024;
 
 torch.setNumThreads(threads);
 torch.manualSeed(0);
 const F = nn.functional;
+const batch = args.has('batch') ? Number(args.get('batch')) : modelName === 'smallcnn' ? 128 : 32;
+if (!Number.isInteger(batch) || batch < 1) fail(`--batch must be a positive integer, got ${args.get('batch')}`);
 const [model, shape] =
-  modelName === 'smallcnn' ? [nn.models.smallCNN(), [128, 1, 28, 28]] : [nn.models.preactResNet18({ inChannels: 3, numClasses: 10 }), [32, 3, 32, 32]];
+  modelName === 'smallcnn' ? [nn.models.smallCNN(), [batch, 1, 28, 28]] : [nn.models.preactResNet18({ inChannels: 3, numClasses: 10 }), [batch, 3, 32, 32]];
 model.train();
-const x = torch.randn(shape);
-const y = torch.randint(0, 10, [shape[0]]);
+// Drawn on the CPU, then moved: the same weights and data as train_step.py on every device.
+let x = torch.randn(shape);
+let y = torch.randint(0, 10, [shape[0]]);
+if (device === 'cuda') {
+  model.to('cuda');
+  x = x.to('cuda');
+  y = y.to('cuda');
+}
+if (channelsLast) {
+  const msg = "--channels-last: this torchmix has no model.to({ memoryFormat: 'channelsLast' }) yet";
+  try {
+    model.to({ memoryFormat: 'channelsLast' } as never);
+    x = (x.contiguous as unknown as (o: { memoryFormat: string }) => tm.torch.Tensor).call(x, { memoryFormat: 'channelsLast' });
+  } catch (e) {
+    fail(`${msg} (${(e as Error).message})`, 3);
+  }
+  // Before it lands, to() ignores the option: a conv weight then is still in the default format.
+  if (!model.parameters().some((p) => p.ndim === 4 && !p.isContiguous())) fail(msg, 3);
+}
 const params = model.parameters();
 const lr = 0.01;
 const opt = optName === 'lib' ? new optim.SGD(params, { lr, momentum: 0.9 }) : null;
 const bufs = params.map((p) => torch.keep(torch.zerosLike(p)));
+const ampDtype = ampName === 'bf16' ? 'bfloat16' : ampName === 'fp16' ? 'float16' : null;
+const scaler = ampName === 'fp16' ? new GradScaler!({ device }) : null;
 
-function step(): torch.Tensor {
+function forwardLoss(): tm.torch.Tensor {
+  return F.crossEntropy(model.forward(x), y);
+}
+function step(): tm.torch.Tensor {
   return torch.tidy(() => {
-    const loss = F.crossEntropy(model.forward(x), y);
+    const loss = ampDtype ? autocast!({ deviceType: device, dtype: ampDtype }, forwardLoss) : forwardLoss();
     if (opt) opt.zeroGrad({ setToNone: true });
     else model.zeroGrad();
+    if (scaler) {
+      scaler.scale(loss).backward();
+      scaler.step(opt);
+      scaler.update();
+      return loss;
+    }
     loss.backward();
     if (opt) opt.step();
     else
@@ -47,22 +136,37 @@ function step(): torch.Tensor {
   });
 }
 
+const cuda = device === 'cuda';
+const baseRss = cuda ? null : resetHwm();
 for (let i = 0; i < warmup; i++) step().dispose();
-let loss: torch.Tensor | null = null;
+if (cuda) torch.cuda.synchronize();
+let loss: tm.torch.Tensor | null = null;
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) {
   loss?.dispose();
   loss = step();
 }
+if (cuda) torch.cuda.synchronize();
 const ms = (performance.now() - t0) / steps;
-console.log(
-  JSON.stringify({
-    impl: 'torchmix',
-    model: modelName,
-    threads: torch.getNumThreads(),
-    optim: optName,
-    msPerStep: ms,
-    loss: loss!.item(),
-    torch: torch.config().version,
-  }),
-);
+const row: Record<string, unknown> = {
+  impl: 'torchmix',
+  model: modelName,
+  threads: torch.getNumThreads(),
+  optim: optName,
+  device,
+  batch,
+  amp: ampName ?? 'none',
+  channelsLast,
+  msPerStep: ms,
+  stepsPerSec: 1000 / ms,
+  loss: loss!.item(),
+  torch: torch.config().version,
+};
+if (cuda) {
+  row.peakAllocMiB = null; // the addon exposes current allocated/reserved only (no peak, no reset)
+  row.reservedMiB = torch.cuda.memoryReserved() / MiB;
+} else {
+  const hwm = statusKiB('VmHWM');
+  row.peakRssMiB = baseRss !== null && hwm !== null ? (hwm * 1024 - baseRss) / MiB : null;
+}
+console.log(JSON.stringify(row));
