@@ -42,6 +42,11 @@ export const TRAIN_FLAGS: Record<string, { key: string; kind: Kind; help: string
   device: { key: 'device', kind: 'string', help: 'cpu|cuda|cuda:N (default cpu)' },
   seed: { key: 'seed', kind: 'number', help: 'seed of weights, batches, mixing, splits and label noise (default 0)' },
   threads: { key: 'threads', kind: 'number', help: 'CPU threads of LibTorch (default: its own)' },
+  'channels-last': {
+    key: 'channelsLast',
+    kind: 'boolean',
+    help: "conv models: weights in channels-last (NHWC) memory format, so convs and batch norms run NHWC (model.to({ memoryFormat: 'channelsLast' }))",
+  },
   'label-noise': {
     key: 'labelNoise',
     kind: 'number',
@@ -85,6 +90,7 @@ export const trainConfigSchema = z.strictObject({
   device: z.string(msg('expected cpu, cuda or cuda:N')).regex(/^(cpu|cuda(:\d+)?)$/, msg('expected cpu, cuda or cuda:N')),
   seed: nonNegInt,
   threads: posInt.optional(),
+  channelsLast: z.boolean(msg('expected true or false')).optional(),
   labelNoise: numWhere('expected a fraction in [0, 1)', (v) => v >= 0 && v < 1),
   labelNoiseMode: NOISE_FLAGS['label-noise-mode'].schema,
   trainSize: NOISE_FLAGS['train-size'].schema,
@@ -242,6 +248,11 @@ export function resolveConfig(layers: Layer[], now?: Date): TrainConfig {
   const where = (key: string) => describe(origins[key] ?? { kind: 'default' }, key);
   if (isToy(c.dataset) && c.model !== 'mlp')
     throw new UsageError(`${where('model')}: the toy set '${c.dataset}' has 2-D points; only mlp fits it, got '${c.model}'`);
+  // PyTorch's Module.to(memory_format=...) silently skips an MLP's 2-D weights; a flag that changes nothing is refused instead.
+  if (c.channelsLast && c.model === 'mlp')
+    throw new UsageError(
+      `${where('channelsLast')}: channels-last applies to conv models (small-cnn, preact-resnet18/34, wide-resnet); the mlp${isToy(c.dataset) ? ` of the toy set '${c.dataset}'` : ''} has no 4-D weights, so leave it off`,
+    );
   if (!isToy(c.dataset) && c.toy !== undefined)
     throw new UsageError(`${where('toy')}: toy settings apply to moons, spirals and blobs only, not '${c.dataset}'`);
   if (c.momentum !== undefined && (c.optimizer === 'adam' || c.optimizer === 'adamw'))
@@ -250,8 +261,11 @@ export function resolveConfig(layers: Layer[], now?: Date): TrainConfig {
   if (c.warmupEpochs >= c.epochs && c.warmupEpochs > 0)
     throw new UsageError(`${where('warmupEpochs')}: must be less than the epochs (${c.epochs}), got ${c.warmupEpochs}`);
   const cr = c as Record<string, unknown>;
-  for (const f of Object.values(PLUGIN_FLAGS))
+  for (const f of Object.values(PLUGIN_FLAGS)) {
     if (f.needs && cr[f.key] !== undefined && cr[f.needs] === undefined) throw new UsageError(`${where(f.key)}: only applies with ${flagOf(f.needs)}`);
+    const bad = cr[f.key] !== undefined ? f.check?.(cr[f.key], cr) : undefined;
+    if (bad) throw new UsageError(`${where(f.key)}: ${bad}`);
+  }
   checkSslConfig(cr, where, isToy(c.dataset));
   checkNoiseConfig(c, where);
   return c;

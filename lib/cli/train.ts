@@ -196,7 +196,8 @@ export async function trainCommand(argv: string[], ioArg: IO): Promise<number> {
   );
   const evalLoader = new data.DataLoader(valSet ?? test, loaderOptions(cfg, false));
   const testLoader = valSet ? new data.DataLoader(test, loaderOptions(cfg, false)) : evalLoader;
-  const model: Module = buildModel(cfg, full).to(cfg.device);
+  // --channels-last: the conv weights go NHWC; LibTorch's conv then returns NHWC outputs (1.13 and 2.x, CPU), so batches need no conversion.
+  const model: Module = buildModel(cfg, full).to({ device: cfg.device, ...(cfg.channelsLast ? { memoryFormat: 'channelsLast' as const } : {}) });
   // A method with parameters of its own (AdaMixup) builds them for this model before the optimizer.
   const methodModule = method.attach ? method.attach(model) : undefined;
   const optimizer = buildOptimizer(cfg, model, methodModule);
@@ -220,7 +221,7 @@ export async function trainCommand(argv: string[], ioArg: IO): Promise<number> {
       (split
         ? `split: ${split.labels} labeled (${split.labelsPerClass} per class, seed ${split.seed}) + ${split.unlabeled} unlabeled${ssl ? '' : ' (not used: supervised only)'}, ${split.stepsPerEpoch} steps per epoch\n`
         : '') +
-      `LibTorch ${torch.config().version}, ${torch.getNumThreads()} threads, device ${cfg.device}; ${cfg.model} (${nParams.toLocaleString('en-US')} parameters${nMethod ? `; ${methodName}'s own: ${nMethod.toLocaleString('en-US')}` : ''}), ` +
+      `LibTorch ${torch.config().version}, ${torch.getNumThreads()} threads, device ${cfg.device}; ${cfg.model}${cfg.channelsLast ? ' channels-last' : ''} (${nParams.toLocaleString('en-US')} parameters${nMethod ? `; ${methodName}'s own: ${nMethod.toLocaleString('en-US')}` : ''}), ` +
       `${methodName}${cfg.alpha !== undefined ? ` α=${cfg.alpha}` : ''}, ${cfg.optimizer} lr=${cfg.lr}, ${cfg.schedule} schedule, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}\n` +
       (group
         ? `data-parallel: ${group.worldSize} processes (DDP over Gloo), batch ${cfg.batchSize} per process (${cfg.batchSize * group.worldSize} in all), mixing seeded ${cfg.seed} + rank\n`
