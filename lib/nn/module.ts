@@ -21,12 +21,14 @@
 //
 // Lifetime. Parameters and buffers are taken out of any tidy scope (torch.keep) when registered:
 // they live until replaced (to(), re-registration) or until the module is garbage-collected.
-// A module may therefore be built inside torch.tidy without losing its weights.
+// A module may therefore be built inside torch.tidy without losing its weights. Each forward runs in
+// a scope of its own that frees its intermediates when it returns (call-scope.ts).
 import { TorchError, TorchTypeError, TorchValueError } from '../torch/errors.js';
 import { Tensor } from '../torch/tensor.js';
 import { keep } from '../torch/memory.js';
 import { noGrad } from '../torch/autograd.js';
 import { isFloating, checkDevice, type DType, type Device } from '../torch/types.js';
+import { callInScope, moduleScopesEnabled } from './call-scope.js';
 import { memoryFormatCode, type MemoryFormat } from '../torch/memory-format.js';
 
 export type StateDict = Record<string, Tensor>;
@@ -184,6 +186,32 @@ function wrapModule<M extends Module>(raw: M): M {
   return proxy;
 }
 
+// A module call runs in a scope of its own (call-scope.ts): each class's own forward (and the
+// Trunked API's forwardFeatures / forwardHead) is replaced on its prototype, once, by a wrapper, at
+// the first construction; `super.forward()` then nests a scope too.
+const SCOPED_METHODS = ['forward', 'forwardFeatures', 'forwardHead'] as const;
+const scopedPrototypes = new WeakSet<object>();
+
+function scopeForwards(proto: object): void {
+  for (let p = proto; p !== null && p !== Module.prototype; p = Object.getPrototypeOf(p)) {
+    if (scopedPrototypes.has(p)) return; // and so are its ancestors
+    scopedPrototypes.add(p);
+    for (const name of SCOPED_METHODS) {
+      const d = Object.getOwnPropertyDescriptor(p, name);
+      if (d && typeof d.value === 'function') Object.defineProperty(p, name, { ...d, value: scoped(d.value as (...a: unknown[]) => unknown) });
+    }
+  }
+}
+
+function scoped(fn: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
+  const w = function (this: Module, ...args: unknown[]): unknown {
+    if (!moduleScopesEnabled()) return fn.apply(this, args);
+    return callInScope(this, this == null ? null : rawOf(this), fn, args);
+  };
+  Object.defineProperty(w, 'name', { value: fn.name });
+  return w;
+}
+
 /** Stores a registered value in its map and as a data property of the plain object (what reads see). */
 function store<V>(m: Module, map: Map<string, V>, name: string, value: V): void {
   map.set(name, value);
@@ -201,6 +229,7 @@ export abstract class Module {
   constructor() {
     // The field initialisers above ran on the plain object; subclasses' constructors and fields,
     // and every later use, see the proxy.
+    scopeForwards(new.target.prototype);
     return wrapModule(this);
   }
 

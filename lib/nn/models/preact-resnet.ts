@@ -15,6 +15,7 @@
 import type { Tensor } from '../../torch/tensor.js';
 import { Module } from '../module.js';
 import * as F from '../functional.js';
+import { stage } from '../call-scope.js';
 import { Linear, type FactoryOptions } from '../layers/linear.js';
 import { Conv2d } from '../layers/conv.js';
 import { BatchNorm2d } from '../layers/batchnorm.js';
@@ -38,9 +39,10 @@ export class PreActBlock extends Module {
     if (stride !== 1 || inPlanes !== planes) this.shortcut = new Sequential(new Conv2d(inPlanes, planes, 1, { stride, bias: false, ...f }));
   }
   forward(x: Tensor): Tensor {
-    const out = F.relu(this.bn1.forward(x));
+    // a batch norm's output under its relu is a temporary (relu saves its own output): freed at once, as in PyTorch
+    const out = stage(() => F.relu(this.bn1.forward(x)));
     const sc = this.shortcut ? this.shortcut.forward(out) : x;
-    const h = this.conv2.forward(F.relu(this.bn2.forward(this.conv1.forward(out))));
+    const h = this.conv2.forward(stage(() => F.relu(this.bn2.forward(this.conv1.forward(out)))));
     return h.add(sc);
   }
 }
@@ -105,7 +107,7 @@ export class PreActResNet extends TrunkedModel {
     h = at(2, this.layer2.forward(h));
     h = at(3, this.layer3.forward(h));
     h = this.layer4.forward(h);
-    return F.adaptiveAvgPool2d(F.relu(this.bn.forward(h)), 1).flatten(1);
+    return F.adaptiveAvgPool2d(stage(() => F.relu(this.bn.forward(h))), 1).flatten(1);
   }
 }
 

@@ -16,6 +16,7 @@ import { Linear, type FactoryOptions } from '../layers/linear.js';
 import { Conv2d } from '../layers/conv.js';
 import { Dropout } from '../layers/activation.js';
 import { mixer, placeOf, TrunkedModel, type MixOptions } from './mixing.js';
+import { stage } from '../call-scope.js';
 
 export interface SmallCNNOptions extends FactoryOptions {
   inChannels?: number;
@@ -59,8 +60,9 @@ export class SmallCNN extends TrunkedModel {
   protected trunk(x: Tensor, opts?: MixOptions): Tensor {
     const at = mixer(this.stages, opts, 'SmallCNN');
     let h = at(0, x);
-    h = at(1, F.relu(this.conv1.forward(h)));
-    h = at(2, F.maxPool2d(F.relu(this.conv2.forward(h)), 2));
+    // each conv's output is a temporary (relu saves its own output): freed at once, as in PyTorch
+    h = at(1, stage(() => F.relu(this.conv1.forward(h))));
+    h = at(2, stage(() => F.maxPool2d(F.relu(this.conv2.forward(h)), 2)));
     h = this.dropout1.forward(h).flatten(1);
     h = at(3, F.relu(this.fc1.forward(h)));
     return this.dropout2.forward(h);
