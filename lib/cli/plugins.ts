@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Plugin } from '../train/events.js';
 import type * as Plugins from '../train/plugins.js';
 import { isSsl } from './ssl.js';
+import * as torch from '../torch/index.js';
 
 export interface PluginFlag {
   key: string;
@@ -12,6 +13,8 @@ export interface PluginFlag {
   schema: z.ZodType;
   /** Another flag's key this one needs (e.g. --monitor needs --early-stop). */
   needs?: string;
+  /** A check of the value against the rest of the config and this build (a message, or undefined when fine), run before anything loads. */
+  check?: (value: unknown, cfg: Record<string, unknown>) => string | undefined;
 }
 
 const msg = (text: string) => ({ error: text });
@@ -37,6 +40,18 @@ export const PLUGIN_FLAGS: Record<string, PluginFlag> = {
     schema: z.enum(['valAcc', 'valLoss'], msg('expected one of valAcc, valLoss')).optional(),
     help: 'valAcc|valLoss: what --early-stop watches (default valLoss)',
   },
+  amp: {
+    key: 'amp',
+    kind: 'string',
+    schema: z.enum(['bf16', 'fp16'], msg('expected bf16 or fp16')).optional(),
+    help: "bf16|fp16: mixed precision: the forward under torch.autocast in that dtype; fp16 adds loss scaling (amp.GradScaler: steps with inf/NaN gradients skipped). CPU: bf16 (fp16 needs LibTorch 2.x); CUDA: either",
+    check(v, cfg) {
+      const device = String(cfg.device ?? 'cpu').startsWith('cuda') ? 'cuda' : 'cpu';
+      if (v === 'fp16' && !torch.isAutocastDtypeSupported(device, 'float16'))
+        return `fp16 autocast is not supported on ${device} by this LibTorch ${torch.config().version} (its CPU autocast supports bfloat16 only): use --amp bf16`;
+      return undefined;
+    },
+  },
   'clip-grad': {
     key: 'clipGrad',
     kind: 'number',
@@ -50,6 +65,8 @@ export const PLUGIN_FLAGS: Record<string, PluginFlag> = {
 export function pluginsFromConfig(cfg: Record<string, unknown>, p: typeof Plugins): Plugin[] {
   const out: Plugin[] = [];
   const method = String(cfg.method).toLowerCase();
+  // amp first: it unscales the gradients before clipping reads them
+  if (cfg.amp !== undefined) out.push(p.amp({ dtype: cfg.amp as 'bf16' | 'fp16' }));
   if (cfg.clipGrad !== undefined) out.push(p.clipGrad({ maxNorm: cfg.clipGrad as number }));
   if (cfg.ema !== undefined && !isSsl(method)) out.push(p.ema({ decay: cfg.ema as number }));
   if (method === 'mixmatch' && (cfg.weightDecay as number) > 0) out.push(p.decoupledWeightDecay({ weightDecay: cfg.weightDecay as number }));
