@@ -46,7 +46,7 @@ export const PLUGIN_FLAGS: Record<string, PluginFlag> = {
     schema: z.enum(['bf16', 'fp16'], msg('expected bf16 or fp16')).optional(),
     help: "bf16|fp16: mixed precision: the forward under torch.autocast in that dtype; fp16 adds loss scaling (amp.GradScaler: steps with inf/NaN gradients skipped). CPU: bf16 (fp16 needs LibTorch 2.x); CUDA: either",
     check(v, cfg) {
-      const device = String(cfg.device ?? 'cpu').startsWith('cuda') ? 'cuda' : 'cpu';
+      const device = typeof cfg.device === 'string' && cfg.device.startsWith('cuda') ? 'cuda' : 'cpu';
       if (v === 'fp16' && !torch.isAutocastDtypeSupported(device, 'float16'))
         return `fp16 autocast is not supported on ${device} by this LibTorch ${torch.config().version} (its CPU autocast supports bfloat16 only): use --amp bf16`;
       return undefined;
