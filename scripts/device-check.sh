@@ -15,8 +15,8 @@
 # is (a clone's default build; rebuilding it here would race other builds); TORCHMIX_ADDON points
 # at the one used; prints torch.config(). (b) the CUDA tests: the test files that call
 # cuda.isAvailable, only the tests whose name says CUDA (vitest -t '[Cc][Uu][Dd][Aa]'). (c) GPU
-# benchmarks: small CNN and PreAct ResNet-18 at batch 128, fp32 and AMP (fp16 and bf16, when this
-# torchmix has torch.autocast / amp.GradScaler), steps/s and CUDA memory, 3 interleaved rounds
+# benchmarks: small CNN and PreAct ResNet-18 at batch 128, fp32 and AMP (autocast bf16, and fp16
+# with a GradScaler), steps/s and CUDA memory, 3 interleaved rounds
 # (scripts/bench/train-step/run.sh --device cuda). Without CUDA, (b) and (c) are skipped with the
 # reason and a short CPU sanity bench (batch 16, 3 steps) runs instead. (d) NCCL: a 2-process
 # all-reduce on the GPUs where the addon has NCCL and there are 2 GPUs, else a line saying why not;
@@ -65,6 +65,10 @@ budget() {
 step() {
   local name=$1 t=$2 rc
   shift 2
+  if ((t < 5)); then
+    echo "---- $name: not run, the time budget is spent" >> "$log"
+    return 124
+  fi
   {
     echo
     echo "---- $name (timeout ${t}s): $*"
@@ -129,7 +133,7 @@ fi
 config='{}'
 if [[ -n $addon ]]; then
   export TORCHMIX_ADDON="$addon"
-  if config="$(timeout 60 npx --no-install tsx -e "import * as tm from './lib/index.ts'; const { torch } = tm; const d = torch.distributed; const amp = (tm as any).amp ?? (torch as any).amp; console.log(JSON.stringify({ ...torch.config(), gpus: torch.cuda.deviceCount(), nccl: d.isNcclAvailable(), gloo: d.isGlooAvailable(), autocast: typeof (torch as any).autocast === 'function', gradScaler: typeof amp?.GradScaler === 'function' }))" 2>> "$log" | tail -1)" && [[ $config == '{'* ]]; then
+  if config="$(timeout 60 npx --no-install tsx -e "import { torch } from './lib/index.ts'; const d = torch.distributed; console.log(JSON.stringify({ ...torch.config(), gpus: torch.cuda.deviceCount(), nccl: d.isNcclAvailable(), gloo: d.isGlooAvailable() }))" 2>> "$log" | tail -1)" && [[ $config == '{'* ]]; then
     part build ok "$build_how; TORCHMIX_ADDON=$addon"
     note "torch.config(): $config"
   else
@@ -165,10 +169,8 @@ if [[ -n $cuda_reason ]]; then
   part gpu-bench skipped "$cuda_reason"
 fi
 if [[ -z $cuda_reason ]]; then
-  amps="none" amp_note=""
-  if [[ $(cfg autocast) == true ]]; then amps="$amps bf16"; else amp_note="bf16 and fp16 skipped: this torchmix has no torch.autocast yet"; fi
-  if [[ $(cfg autocast) == true && $(cfg gradScaler) == true ]]; then amps="$amps fp16"
-  elif [[ -z $amp_note ]]; then amp_note="fp16 skipped: this torchmix has no amp.GradScaler yet"; fi
+  # fp32, then torch.autocast bf16 (no scaler) and fp16 (amp.GradScaler), PyTorch's recipes on both sides
+  amps="none bf16 fp16" amp_note=""
   if ((quick)); then rounds=1 s1=30 w1=5 s2=10 w2=3; else rounds=3 s1=100 w1=10 s2=30 w2=5; fi
   bench_ok=1
   : > "$out/.gpu-rows.jsonl"
@@ -179,6 +181,15 @@ if [[ -z $cuda_reason ]]; then
     step "gpu-bench $model" "$t" bash scripts/bench/train-step/run.sh --device cuda --models "$model" --batch 128 --threads "$(nproc)" --optim lib \
       --amp "$amps" --rounds "$rounds" --steps "$s" --warmup "$w" --python "$py" --rows "$out/.gpu-rows.jsonl" --proc-timeout 90 || bench_ok=0
   done
+  # Channels-last under bf16 autocast (the layout tensor-core convolutions prefer), when the time allows.
+  cl_note="channels-last: skipped (time budget)"
+  t=$(budget 150 20)
+  if ((bench_ok && t >= 90)); then
+    cl_note="channels-last bf16: ok"
+    step "gpu-bench channels-last" "$t" bash scripts/bench/train-step/run.sh --device cuda --models "smallcnn preact18" --batch 128 --threads "$(nproc)" --optim lib \
+      --amp bf16 --channels-last --rounds "$rounds" --steps "$s2" --warmup "$w2" --python "$py" --rows "$out/.gpu-rows.jsonl" --proc-timeout 60 || { bench_ok=0; cl_note="channels-last bf16: failed"; }
+  fi
+  amp_note="${amp_note:+$amp_note; }$cl_note"
   "$py" -c 'import json,sys; json.dump([json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")], open(sys.argv[2], "w"), indent=1)' "$out/.gpu-rows.jsonl" "$out/gpu-bench.json"
   n=$(grep -c '^{' "$out/.gpu-rows.jsonl")
   if ((bench_ok)); then part gpu-bench ok "$n rows, amp: $amps, $rounds round(s)${amp_note:+; $amp_note}"

@@ -90,8 +90,8 @@ one() { # impl model threads amp cmd...
     local msg
     msg=$(grep -v '^\s*$' "$err" | tail -1 | cut -c1-300)
     [[ $rc -eq 124 ]] && msg="timed out after ${ptimeout}s"
-    line=$("$py" -c 'import json,sys; b=sys.argv[8]; print(json.dumps({"impl":sys.argv[1],"model":sys.argv[2],"threads":int(sys.argv[3]),"amp":sys.argv[4],"device":sys.argv[5],**({"batch":int(b)} if b else {}),"error":sys.argv[6] or "exit %s" % sys.argv[7],"rc":int(sys.argv[7])}))' \
-      "$impl" "$model" "$t" "$amp" "$device" "$msg" "$rc" "$batch")
+    line=$("$py" -c 'import json,sys; b=sys.argv[8]; print(json.dumps({"impl":sys.argv[1],"model":sys.argv[2],"threads":int(sys.argv[3]),"amp":sys.argv[4],"device":sys.argv[5],**({"batch":int(b)} if b else {}),"channelsLast":sys.argv[9]=="1","error":sys.argv[6] or "exit %s" % sys.argv[7],"rc":int(sys.argv[7])}))' \
+      "$impl" "$model" "$t" "$amp" "$device" "$msg" "$rc" "$batch" "${cl:+1}")
   fi
   echo "$line" | tee -a "$out"
   [[ -z $rows ]] || echo "$line" >> "$rows"
@@ -121,13 +121,13 @@ optim = next((r['optim'] for r in rows if 'optim' in r), '?')
 device = rows[0]['device']
 cuda = device == 'cuda'
 names = {'smallcnn': 'small CNN, batch {b}, 1×28×28', 'preact18': 'PreAct ResNet-18, batch {b}, 3×32×32'}
-cl = ', channels-last' if any(r.get('channelsLast') for r in rows) else ''
-print(f"\noptimizer: {'hand-written momentum SGD (same update in both)' if optim == 'hand' else 'torch.optim.SGD vs optim.SGD (native)'}; device: {device}{cl}")
+print(f"\noptimizer: {'hand-written momentum SGD (same update in both)' if optim == 'hand' else 'torch.optim.SGD vs optim.SGD (native)'}; device: {device}")
 mem = ('PyTorch peak alloc MiB | PyTorch reserved MiB | torchmix reserved MiB' if cuda else 'PyTorch peak RSS MiB | torchmix peak RSS MiB')
 print(f'| workload | threads | amp | PyTorch ms/step | torchmix ms/step | ratio | target ≤ 1.05 | PyTorch steps/s | torchmix steps/s | {mem} |')
 print('|---|---:|---|---:|---:|---:|---|---:|---:|' + '---:|' * mem.count('|') + '---:|')
 amp_order = ['none', 'bf16', 'fp16']
-keys = sorted({(r['model'], r['threads'], r['amp']) for r in rows}, key=lambda k: (list(names).index(k[0]), -k[1], amp_order.index(k[2])))
+key = lambda r: (r['model'], r['threads'], r['amp'], bool(r.get('channelsLast')))
+keys = sorted({key(r) for r in rows}, key=lambda k: (list(names).index(k[0]), k[3], -k[1], amp_order.index(k[2])))
 
 
 def med(xs):
@@ -140,14 +140,14 @@ def fmt(v, d=1):
 
 
 same, compared = True, 0
-for m, t, amp in keys:
-    sel = [r for r in rows if (r['model'], r['threads'], r['amp']) == (m, t, amp)]
+for m, t, amp, cl in keys:
+    sel = [r for r in rows if key(r) == (m, t, amp, cl)]
     ok = {i: [r for r in sel if r['impl'] == i and 'error' not in r] for i in ('pytorch', 'torchmix')}
     bad = [r for r in sel if 'error' in r]
     batch = next((r['batch'] for r in sel if 'batch' in r), '?')
-    name = names[m].format(b=batch)
-    if bad and (not ok['pytorch'] or not ok['torchmix']):
-        why = '; '.join(sorted({f"{r['impl']}: {r['error']}" for r in bad}))
+    name = names[m].format(b=batch) + (', channels-last' if cl else '')
+    if not ok['pytorch'] or not ok['torchmix']:
+        why = '; '.join(sorted({f"{r['impl']}: {r['error']}" for r in bad})) or 'one side has no row (the run was stopped)'
         print(f'| {name} | {t} | {amp} | failed: {why} |')
         continue
     py, tm = [r['msPerStep'] for r in ok['pytorch']], [r['msPerStep'] for r in ok['torchmix']]

@@ -5,8 +5,8 @@
 // 0.9 — `hand`: buf.mul_(0.9).add_(g); p.sub_(buf, lr) under noGrad (as train_step.py's `hand`);
 // `lib`: optim.SGD (native torch::optim), when the addon has it.
 // --amp: forward + loss inside torch.autocast({ deviceType, dtype }); fp16 scales the loss with
-// amp.GradScaler (needs --optim lib). --channels-last: model.to({ memoryFormat: 'channelsLast' }).
-// Both exit 3 with a message when this torchmix does not have that API yet.
+// amp.GradScaler (needs --optim lib). --channels-last: model.to({ memoryFormat: 'channelsLast' }) and
+// the input x.contiguous({ memoryFormat: 'channelsLast' }).
 // Memory as train_step.py: cuda: reserved bytes after the timed steps (torchmix has no peak-allocated
 // statistic yet); cpu: VmHWM after the timed steps − VmRSS after setup (VmHWM reset then).
 import fs from 'node:fs';
@@ -45,20 +45,6 @@ if (optName === 'lib' && typeof N.optimCreate !== 'function') fail('--optim lib:
 if (ampName === 'fp16' && optName !== 'lib') fail('--amp fp16 needs --optim lib (GradScaler steps an optimizer)');
 if (device === 'cuda' && !torch.cuda.isAvailable()) fail('--device cuda but torch.cuda.isAvailable() is false', 3);
 
-// The AMP and channels-last APIs are being added alongside this bench: look them up by name so
-// this file typechecks before they land, and say which one is missing.
-type AutocastFn = <T>(opts: { deviceType: string; dtype: string }, fn: () => T) => T;
-interface Scaler {
-  scale(loss: tm.torch.Tensor): tm.torch.Tensor;
-  step(opt: unknown): unknown;
-  update(): void;
-}
-const autocast = (torch as unknown as { autocast?: AutocastFn }).autocast;
-const ampNs = (tm as unknown as { amp?: { GradScaler?: unknown } }).amp ?? (torch as unknown as { amp?: { GradScaler?: unknown } }).amp;
-const GradScaler = ampNs?.GradScaler as (new (opts: { device: string }) => Scaler) | undefined;
-if (ampName && typeof autocast !== 'function') fail(`--amp ${ampName}: this torchmix has no torch.autocast({ deviceType, dtype }, fn) yet`, 3);
-if (ampName === 'fp16' && typeof GradScaler !== 'function') fail('--amp fp16: this torchmix has no amp.GradScaler yet', 3);
-
 // Peak-RSS bookkeeping (Linux /proc; null elsewhere).
 function statusKiB(key: string): number | null {
   const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'));
@@ -92,34 +78,27 @@ if (device === 'cuda') {
   y = y.to('cuda');
 }
 if (channelsLast) {
-  const msg = "--channels-last: this torchmix has no model.to({ memoryFormat: 'channelsLast' }) yet";
-  try {
-    model.to({ memoryFormat: 'channelsLast' } as never);
-    x = (x.contiguous as unknown as (o: { memoryFormat: string }) => tm.torch.Tensor).call(x, { memoryFormat: 'channelsLast' });
-  } catch (e) {
-    fail(`${msg} (${(e as Error).message})`, 3);
-  }
-  // Before it lands, to() ignores the option: a conv weight then is still in the default format.
-  if (!model.parameters().some((p) => p.ndim === 4 && !p.isContiguous())) fail(msg, 3);
+  model.to({ memoryFormat: 'channelsLast' });
+  x = x.contiguous({ memoryFormat: 'channelsLast' });
 }
 const params = model.parameters();
 const lr = 0.01;
 const opt = optName === 'lib' ? new optim.SGD(params, { lr, momentum: 0.9 }) : null;
 const bufs = params.map((p) => torch.keep(torch.zerosLike(p)));
 const ampDtype = ampName === 'bf16' ? 'bfloat16' : ampName === 'fp16' ? 'float16' : null;
-const scaler = ampName === 'fp16' ? new GradScaler!({ device }) : null;
+const scaler = ampName === 'fp16' ? new tm.amp.GradScaler({ device }) : null;
 
 function forwardLoss(): tm.torch.Tensor {
   return F.crossEntropy(model.forward(x), y);
 }
 function step(): tm.torch.Tensor {
   return torch.tidy(() => {
-    const loss = ampDtype ? autocast!({ deviceType: device, dtype: ampDtype }, forwardLoss) : forwardLoss();
+    const loss = ampDtype ? torch.autocast({ deviceType: device, dtype: ampDtype }, forwardLoss) : forwardLoss();
     if (opt) opt.zeroGrad({ setToNone: true });
     else model.zeroGrad();
     if (scaler) {
       scaler.scale(loss).backward();
-      scaler.step(opt);
+      scaler.step(opt!);
       scaler.update();
       return loss;
     }
