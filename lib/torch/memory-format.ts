@@ -31,8 +31,11 @@ export function memoryFormatRank(fmt: MemoryFormat): number | undefined {
 export function memoryFormatCode(fmt: unknown, what: string, opts: { ndim?: number; allowed?: readonly MemoryFormat[] } = {}): number {
   const allowed = opts.allowed ?? NAMES;
   if (typeof fmt !== 'string' || !(allowed as readonly string[]).includes(fmt)) {
-    const hint = typeof fmt === 'string' && /channels_?last/i.test(fmt) && fmt !== 'channelsLast' && fmt !== 'channelsLast3d' ? " (camelCase: 'channelsLast')" : '';
-    throw new TorchValueError(`${what}: memoryFormat must be one of ${allowed.map((n) => `'${n}'`).join(', ')}, got ${JSON.stringify(fmt) ?? 'undefined'}${hint}`);
+    const hint =
+      typeof fmt === 'string' && /channels_?last/i.test(fmt) && fmt !== 'channelsLast' && fmt !== 'channelsLast3d' ? " (camelCase: 'channelsLast')" : '';
+    throw new TorchValueError(
+      `${what}: memoryFormat must be one of ${allowed.map((n) => `'${n}'`).join(', ')}, got ${JSON.stringify(fmt) ?? 'undefined'}${hint}`,
+    );
   }
   const f = fmt as MemoryFormat;
   const rank = RANK[f];

@@ -13,7 +13,25 @@ beforeAll(() => {
 });
 
 // A constant lr: a cosine schedule spans --epochs, so 1 epoch + resume to 2 would be another recipe than 2 straight.
-const base = () => ['train', '--dataset', 'fashion-mnist', '--data-dir', dir, '--model', 'small-cnn', '--batch-size', '50', '--threads', '1', '--progress', 'none', '--method', 'mixup', '--schedule', 'none'];
+const base = () => [
+  'train',
+  '--dataset',
+  'fashion-mnist',
+  '--data-dir',
+  dir,
+  '--model',
+  'small-cnn',
+  '--batch-size',
+  '50',
+  '--threads',
+  '1',
+  '--progress',
+  'none',
+  '--method',
+  'mixup',
+  '--schedule',
+  'none',
+];
 type Results = { config: Record<string, unknown>; history: { epochs: { trainLoss: number; valLoss: number; valAcc: number }[] } };
 const results = (out: string) => JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
 
@@ -59,7 +77,9 @@ describe('torchmix train --channels-last', () => {
     ]) {
       const r = await cli(['train', ...argv, '--channels-last', '--epochs', '1', '--progress', 'none', '--out', path.join(tmp('cl-bad'), 'run')]);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/--channels-last: channels-last applies to conv models \(small-cnn, preact-resnet18\/34, wide-resnet\); the mlp.* has no 4-D weights/);
+      expect(r.err).toMatch(
+        /--channels-last: channels-last applies to conv models \(small-cnn, preact-resnet18\/34, wide-resnet\); the mlp.* has no 4-D weights/,
+      );
     }
   });
   it('is listed in train --help', async () => {

@@ -27,7 +27,6 @@ function relDiff(a: Tensor, b: Tensor): number {
 /** NHWC strides where they differ from NCHW's (C > 1 and more than one pixel). */
 const isNHWC = (t: Tensor) => t.isContiguous({ memoryFormat: 'channelsLast' }) && t.stride(1) === 1;
 
-
 /** One training-mode forward + backward of Σ out·W; returns the output and the grads by name. */
 function step(m: nn.Module, x: Tensor, w: Tensor): { out: Tensor; grads: Map<string, Tensor> } {
   m.zeroGrad({ setToNone: true });
@@ -114,17 +113,19 @@ describe('model.to({ memoryFormat: channelsLast })', () => {
 
   it('the first conv output of each model is NHWC (weights alone decide it, input stays NCHW)', () => {
     torch.manualSeed(3);
-    const s = twin(nn.models.smallCNN(), 'float32') as nn.models.SmallCNN;
+    const s = twin<nn.models.SmallCNN>(nn.models.smallCNN(), 'float32');
     const y = s.conv1.forward(torch.randn([2, 1, 28, 28]));
     expect(isNHWC(y)).toBe(true);
-    const r = twin(nn.models.preactResNet18(), 'float32') as nn.models.PreActResNet;
+    const r = twin<nn.models.PreActResNet>(nn.models.preactResNet18(), 'float32');
     expect(isNHWC(r.conv1.forward(torch.randn([2, 3, 8, 8])))).toBe(true);
   });
 
   it('converts existing gradients with the weights, and back with contiguousFormat', () => {
     torch.manualSeed(4);
     const m = nn.models.smallCNN({ dropout: [0, 0] });
-    m.forward(torch.randn([2, 1, 28, 28])).sum().backward();
+    m.forward(torch.randn([2, 1, 28, 28]))
+      .sum()
+      .backward();
     const before = m.conv2.weight.grad!.clone();
     m.to({ memoryFormat: 'channelsLast' });
     const g = m.conv2.weight.grad!;
@@ -172,7 +173,12 @@ describe('model.to({ memoryFormat: channelsLast })', () => {
     const fresh = m.freshCopy().eval();
     fresh.loadStateDict(torch.load(file));
     const x = torch.randn([2, 3, 8, 8]);
-    expect(relDiff(torch.noGrad(() => fresh.forward(x)), torch.noGrad(() => m.forward(x)))).toBeLessThan(1e-5);
+    expect(
+      relDiff(
+        torch.noGrad(() => fresh.forward(x)),
+        torch.noGrad(() => m.forward(x)),
+      ),
+    ).toBeLessThan(1e-5);
     const sd = m.stateDict();
     for (const [k, v] of Object.entries(fresh.stateDict())) {
       expect(v.isContiguous(), k).toBe(true);

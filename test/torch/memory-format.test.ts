@@ -14,7 +14,13 @@ const dir = mkdtempSync(path.join(tmpdir(), 'torchmix-memfmt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Row-major values 0..n-1 in the shape (so any layout mix-up shows in the values). */
-const iota = (shape: number[]) => torch.arange(shape.reduce((a, b) => a * b, 1), { dtype: 'float32' }).reshape(shape);
+const iota = (shape: number[]) =>
+  torch
+    .arange(
+      shape.reduce((a, b) => a * b, 1),
+      { dtype: 'float32' },
+    )
+    .reshape(shape);
 
 // (shape, format) cases, including the size-1 dims where NCHW and NHWC strides differ but both layouts are "contiguous".
 const CASES: [number[], 'channelsLast' | 'channelsLast3d'][] = [
@@ -45,7 +51,7 @@ print(json.dumps(out))`;
     }[];
     CASES.forEach(([shape, f], i) => {
       const t = torch.zeros(shape).contiguous({ memoryFormat: f });
-      expect(t.stride(), `${shape} ${f}`).toEqual(py[i].stride);
+      expect(t.stride(), `${shape.join('×')} ${f}`).toEqual(py[i].stride);
       expect(t.isContiguous({ memoryFormat: f })).toBe(py[i].cl);
       expect(t.isContiguous()).toBe(py[i].c);
       expect(t.contiguous().stride()).toEqual(py[i].back);
@@ -127,7 +133,9 @@ describe('memory formats', () => {
     const x4 = torch.zeros([2, 3, 4, 5]);
     const x5 = torch.zeros([2, 3, 4, 5, 6]);
     expect(() => x3.contiguous({ memoryFormat: 'channelsLast' })).toThrow(torch.TorchValueError);
-    expect(() => x3.contiguous({ memoryFormat: 'channelsLast' })).toThrow(/contiguous\(\): memoryFormat 'channelsLast' needs a 4-D tensor, got a 3-D tensor; .*unsqueeze\(0\)/);
+    expect(() => x3.contiguous({ memoryFormat: 'channelsLast' })).toThrow(
+      /contiguous\(\): memoryFormat 'channelsLast' needs a 4-D tensor, got a 3-D tensor; .*unsqueeze\(0\)/,
+    );
     expect(() => x5.contiguous({ memoryFormat: 'channelsLast' })).toThrow(/needs a 4-D tensor, got a 5-D tensor; use 'channelsLast3d'/);
     expect(() => x4.contiguous({ memoryFormat: 'channelsLast3d' })).toThrow(/'channelsLast3d' needs a 5-D tensor, got a 4-D tensor; use 'channelsLast'/);
     expect(() => x3.to({ memoryFormat: 'channelsLast' })).toThrow(/to\(\): memoryFormat 'channelsLast' needs a 4-D tensor/);
@@ -136,7 +144,9 @@ describe('memory formats', () => {
     // @ts-expect-error: not a format
     expect(() => x4.isContiguous({ memoryFormat: 'nhwc' })).toThrow(torch.TorchValueError);
     // contiguous() has no 'preserveFormat' (LibTorch refuses it)
-    expect(() => x4.contiguous({ memoryFormat: 'preserveFormat' })).toThrow(/contiguous\(\): memoryFormat must be one of 'contiguousFormat', 'channelsLast', 'channelsLast3d', got "preserveFormat"/);
+    expect(() => x4.contiguous({ memoryFormat: 'preserveFormat' })).toThrow(
+      /contiguous\(\): memoryFormat must be one of 'contiguousFormat', 'channelsLast', 'channelsLast3d', got "preserveFormat"/,
+    );
     expect(() => x4.stride(4)).toThrow(/stride\(4\): dim out of range for a 4-d tensor/);
   });
 });
