@@ -19,10 +19,17 @@
 // Opt-out: TORCHMIX_MODULE_SCOPES=off in the environment (read once at load) runs forwards with no
 // scope of their own, as before.
 import { Tensor } from '../torch/tensor.js';
-import { scopes, gcTrack, releaseScope, type Owned } from '../torch/scope.js';
+import { N } from '../torch/native.js';
+import { scopes, gcTrack, type Owned } from '../torch/scope.js';
 
-/** A module call's scope: `anchor` is the nearest torch.tidy scope outside it (null: none). */
-type CallScope = Owned[] & { anchor?: Owned[] | null };
+/** The module's bookkeeping attributes (registration maps): never what a forward stores. */
+const internal = new Set(['_parameters', '_buffers', '_nonPersistent', '_modules']);
+
+// The open module-call scopes, innermost last, and for each the nearest torch.tidy scope outside
+// it (null: none), where what a forward stores on its module goes. Parallel stacks rather than a
+// property on the scope array, which would give scope arrays a second shape on the hot path.
+const open: Owned[][] = [];
+const anchors: (Owned[] | null)[] = [];
 
 function readSetting(): boolean {
   const v = process.env.TORCHMIX_MODULE_SCOPES;
@@ -79,9 +86,16 @@ function moveAll(scope: Owned[], to: Owned[] | null): void {
   for (const t of scope) if (t._scope === scope && t._id >= 0) moveTo(t, to);
 }
 
+/** Module objects (their proxies): a stored child module is not walked (its own call did that). */
+const moduleObjects = new WeakSet<object>();
+/** @internal module.ts registers every module it wraps. */
+export function markModule(m: object): void {
+  moduleObjects.add(m);
+}
+
 /** Moves the scope's tensors found in x (a tensor, arrays / plain objects / Maps of them) to `to`. */
 function rescue(x: unknown, scope: Owned[], to: Owned[] | null, depth: number): void {
-  if (x === null || typeof x !== 'object') return;
+  if (x === null || typeof x !== 'object' || moduleObjects.has(x)) return;
   if (x instanceof Tensor) {
     if (x._scope === scope) moveTo(x, to);
     return;
@@ -99,30 +113,57 @@ function rescue(x: unknown, scope: Owned[], to: Owned[] | null, depth: number): 
  *  enumerable attributes hold what forward stores (a module's plain object behind its proxy). */
 export function callInScope(self: unknown, attrs: unknown, forward: (...a: unknown[]) => unknown, args: unknown[]): unknown {
   const n = scopes.length;
-  const parent: CallScope | null = n > 0 ? scopes[n - 1] : null;
-  const scope: CallScope = [];
-  scope.anchor = parent === null ? null : parent.anchor !== undefined ? parent.anchor : parent;
+  const parent: Owned[] | null = n > 0 ? scopes[n - 1] : null;
+  const m = open.length;
+  const anchor = parent === null ? null : m > 0 && open[m - 1] === parent ? anchors[m - 1] : parent;
+  const scope: Owned[] = [];
   scopes.push(scope);
+  open.push(scope);
+  anchors.push(anchor);
   let result: unknown;
   try {
     result = forward.apply(self, args);
   } catch (e) {
     scopes.pop();
+    open.pop();
+    anchors.pop();
     moveAll(scope, parent);
     throw e;
   }
   scopes.pop();
+  open.pop();
+  anchors.pop();
   if (scope.length === 0) return result;
   // what forward stored on the module lives on to the nearest tidy (the step reads it after the model returns)
-  if (attrs !== null && typeof attrs === 'object') for (const k in attrs) rescue((attrs as Record<string, unknown>)[k], scope, scope.anchor ?? null, 0);
+  if (attrs !== null && typeof attrs === 'object')
+    for (const k in attrs) {
+      if (internal.has(k)) continue;
+      const v = (attrs as Record<string, unknown>)[k];
+      if (typeof v === 'object' && v !== null) rescue(v, scope, anchor, 0);
+    }
   const out: Tensor[] = [];
   if (!collect(result, out, 0)) {
     moveAll(scope, parent);
     return result;
   }
   for (const t of out) if (t._scope === scope) moveTo(t, parent);
-  releaseScope(scope);
+  release(scope);
   return result;
+}
+
+// releaseScope's work with one reused id buffer: a module call frees a handful of tensors, often
+// enough that a fresh Float64Array per call would show in a small model's step
+let ids = new Float64Array(64);
+function release(scope: Owned[]): void {
+  if (scope.length > ids.length) ids = new Float64Array(2 * scope.length);
+  let n = 0;
+  for (const t of scope) {
+    if (t._scope === scope && t._id >= 0) {
+      ids[n++] = t._id;
+      t._id = -1;
+    }
+  }
+  if (n > 0) N.freeMany(ids, n);
 }
 
 /**

@@ -28,7 +28,7 @@ import { Tensor } from '../torch/tensor.js';
 import { keep } from '../torch/memory.js';
 import { noGrad } from '../torch/autograd.js';
 import { isFloating, checkDevice, type DType, type Device } from '../torch/types.js';
-import { callInScope, moduleScopesEnabled } from './call-scope.js';
+import { callInScope, markModule, moduleScopesEnabled } from './call-scope.js';
 import { memoryFormatCode, type MemoryFormat } from '../torch/memory-format.js';
 
 export type StateDict = Record<string, Tensor>;
@@ -183,6 +183,7 @@ function wrapModule<M extends Module>(raw: M): M {
   const proxy = new Proxy(raw, handler) as M;
   Object.defineProperty(raw, RAW, { value: raw });
   Object.defineProperty(raw, PROXY, { value: proxy });
+  markModule(proxy);
   return proxy;
 }
 
