@@ -39,22 +39,21 @@ export function mixTargets(y: Tensor, partner: Tensor, lam: Tensor, numClasses: 
 
 /** Cross-entropy of logits against probability targets N×C, mean over the batch. */
 export function softTargetCrossEntropy(logits: Tensor, target: Tensor): Tensor {
+  // bf16/fp16 logits (autocast) meet float32 targets in float32, as autocast's float32 cross-entropy
+  // does in PyTorch: rounding the targets (λ) to the logits' precision would lose them.
+  if (isHalf(logits.dtype) && !isHalf(target.dtype)) return crossEntropy(logits.to(target.dtype), target);
   return crossEntropy(logits, target.dtype === logits.dtype ? target : target.to(logits.dtype));
 }
+const isHalf = (d: DType) => d === 'bfloat16' || d === 'float16';
 
 /** λ·CE(logits, y) + (1−λ)·CE(logits, y[partner]) (per-sample λ: the batch mean of the per-sample sums). */
 export function pairedCrossEntropy(logits: Tensor, y: Tensor, partner: Tensor, lam: Tensor, opts?: { labelSmoothing?: number }): Tensor {
   const ls = opts?.labelSmoothing ?? 0;
   const yb = y.indexSelect(0, partner);
-  const l = lam.dtype === logits.dtype ? lam : lam.to(logits.dtype);
-  if (l.ndim === 0) {
-    const a = crossEntropy(logits, y, { labelSmoothing: ls });
-    const b = crossEntropy(logits, yb, { labelSmoothing: ls });
-    return b.lerp(a, l);
-  }
-  const a = crossEntropy(logits, y, { labelSmoothing: ls, reduction: 'none' });
-  const b = crossEntropy(logits, yb, { labelSmoothing: ls, reduction: 'none' });
-  return b.lerp(a, l).mean();
+  // λ in the losses' dtype (the logits' one, or float32 under autocast, whose cross-entropy is float32)
+  const lerp = (a: Tensor, b: Tensor) => b.lerp(a, lam.dtype === a.dtype ? lam : lam.to(a.dtype));
+  if (lam.ndim === 0) return lerp(crossEntropy(logits, y, { labelSmoothing: ls }), crossEntropy(logits, yb, { labelSmoothing: ls }));
+  return lerp(crossEntropy(logits, y, { labelSmoothing: ls, reduction: 'none' }), crossEntropy(logits, yb, { labelSmoothing: ls, reduction: 'none' })).mean();
 }
 
 /** BCE of softmax(logits) against the soft targets, mean over all N×C entries (manifold mixup's reference loss). */

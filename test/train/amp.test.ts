@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it, expect, afterAll } from 'vitest';
-import { torch, train, amp } from '../../lib/index.js';
+import { torch, nn, train, amp, mixup } from '../../lib/index.js';
 import { setup, trainerFor, snapshot, tmpDir, removeTmpDirs } from './util.js';
 
 afterAll(removeTmpDirs);
@@ -133,6 +133,31 @@ describe('train.plugins.amp', () => {
     if (!fp16) expect(() => trainerFor(s, { plugins: [train.plugins.amp({ dtype: 'fp16' })] })).toThrow(/float16 autocast is not supported on cpu by this LibTorch 1\.13/);
     if (!torch.cuda.isAvailable()) expect(() => trainerFor(s, { plugins: [train.plugins.amp({ device: 'cuda' })] })).toThrow(/CUDA is not available/);
     s.dispose();
+  });
+
+  it("mixup's losses under bf16 autocast keep the soft targets and λ in float32 (as PyTorch's float32 cross-entropy under autocast)", () => {
+    torch.manualSeed(2);
+    const w = torch.randn([3, 4]);
+    const x = torch.randn([6, 4]);
+    const y = torch.tensor([0, 1, 2, 0, 1, 2]);
+    const partner = torch.tensor([5, 4, 3, 2, 1, 0]);
+    const lam = torch.scalarTensor(0.3712);
+    const target = mixup.mixTargets(y, partner, lam, 3);
+    const soft = torch.autocast({ deviceType: 'cpu' }, () => {
+      const logits = nn.functional.linear(x, w);
+      expect(logits.dtype).toBe('bfloat16');
+      return { got: mixup.softTargetCrossEntropy(logits, target), f32: nn.functional.crossEntropy(logits.float(), target), rounded: nn.functional.crossEntropy(logits, target.to('bfloat16')) };
+    });
+    expect(soft.got.dtype).toBe('float32');
+    expect(soft.got.item()).toBe(soft.f32.item());
+    expect(soft.got.item()).not.toBe(soft.rounded.item()); // λ = 0.3712 is not a bf16 number
+    const paired = torch.autocast({ deviceType: 'cpu' }, () => {
+      const logits = nn.functional.linear(x, w);
+      const a = nn.functional.crossEntropy(logits, y);
+      const b = nn.functional.crossEntropy(logits, y.indexSelect(0, partner));
+      return { got: mixup.pairedCrossEntropy(logits, y, partner, lam), want: b.lerp(a, lam) };
+    });
+    expect(paired.got.item()).toBe(paired.want.item());
   });
 
   it.skipIf(!fp16)('fp16 (LibTorch 2.x CPU): a GradScaler by default, trains moons', async () => {
