@@ -78,7 +78,8 @@ step() {
   [[ $rc -ne 124 && $rc -ne 137 ]] || echo "---- $name: timed out after ${t}s" >> "$log"
   return $rc
 }
-tsx() { npx --no-install tsx "$@"; }
+# node_modules/.bin, not npx: the GPU machine gets Node.js and node_modules from .device/, no npm.
+bin="$root/node_modules/.bin"
 
 # ---- machine ---------------------------------------------------------------------------------------
 py=""
@@ -122,7 +123,7 @@ else
     lockcmd=()
     command -v flock > /dev/null && lockcmd=(flock /tmp/torchmix-build.lock)
     t=$(budget 300 150)
-    if PATH="$(dirname "$py"):$PATH" LIBTORCH_USE_PYTORCH=1 step build "$t" "${lockcmd[@]}" npx --no-install cmake-js compile --parallel "$(nproc)" -O build-device --CDCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON; then
+    if PATH="$(dirname "$py"):$PATH" LIBTORCH_USE_PYTORCH=1 step build "$t" "${lockcmd[@]}" "$bin/cmake-js" compile --parallel "$(nproc)" -O build-device --CDCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON; then
       addon="$root/build-device/Release/torchmix.node"
       build_how="built build-device/ with LIBTORCH_USE_PYTORCH=1 against $prefix"
     else
@@ -133,7 +134,7 @@ fi
 config='{}'
 if [[ -n $addon ]]; then
   export TORCHMIX_ADDON="$addon"
-  if config="$(timeout 60 npx --no-install tsx -e "import { torch } from './lib/index.ts'; const d = torch.distributed; console.log(JSON.stringify({ ...torch.config(), gpus: torch.cuda.deviceCount(), nccl: d.isNcclAvailable(), gloo: d.isGlooAvailable() }))" 2>> "$log" | tail -1)" && [[ $config == '{'* ]]; then
+  if config="$(timeout 60 "$bin/tsx" -e "import { torch } from './lib/index.ts'; const d = torch.distributed; console.log(JSON.stringify({ ...torch.config(), gpus: torch.cuda.deviceCount(), nccl: d.isNcclAvailable(), gloo: d.isGlooAvailable() }))" 2>> "$log" | tail -1)" && [[ $config == '{'* ]]; then
     part build ok "$build_how; TORCHMIX_ADDON=$addon"
     note "torch.config(): $config"
   else
@@ -155,7 +156,7 @@ else
   t=$(budget 180 120)
   if ((t < 20)); then part cuda-tests skipped "time budget spent"
   else
-    step cuda-tests "$t" npx --no-install vitest run "${files[@]}" -t '[Cc][Uu][Dd][Aa]' --reporter=default --reporter=json --outputFile.json="$out/cuda-tests.json"
+    step cuda-tests "$t" "$bin/vitest" run "${files[@]}" -t '[Cc][Uu][Dd][Aa]' --reporter=default --reporter=json --outputFile.json="$out/cuda-tests.json"
     rc=$?
     counts="$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));process.stdout.write(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests+r.numTodoTests} skipped`)' "$out/cuda-tests.json" 2> /dev/null)"
     if [[ $rc -eq 0 ]]; then part cuda-tests ok "${counts:-passed} (${#files[@]} files, vitest -t '[Cc][Uu][Dd][Aa]')"
@@ -220,12 +221,12 @@ else
     part nccl skipped "NCCL needs one GPU per rank: a 2-process all-reduce needs 2 GPUs, this machine has ${gpus:-0}"
   else
     t=$(budget 60 25)
-    if step nccl-allreduce "$t" npx --no-install tsx scripts/device-check/allreduce.ts --backend nccl --world 2; then
+    if step nccl-allreduce "$t" "$bin/tsx" scripts/device-check/allreduce.ts --backend nccl --world 2; then
       part nccl ok "$(grep '"backend":"nccl"' "$log" | tail -1)"
     else part nccl failed "2-process NCCL all-reduce failed (see device-check.log)"; fi
   fi
   t=$(budget 60 5)
-  if step gloo-allreduce "$t" npx --no-install tsx scripts/device-check/allreduce.ts --backend gloo --world 2; then
+  if step gloo-allreduce "$t" "$bin/tsx" scripts/device-check/allreduce.ts --backend gloo --world 2; then
     part gloo-allreduce ok "2 processes, 2^20 float32 on the CPU: $(grep '"backend":"gloo"' "$log" | tail -1 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{const o=JSON.parse(s);process.stdout.write(`sum ${o.ok?"correct":"WRONG"}, ${o.ranks.map(r=>r.ms.toFixed(1)).join("/")} ms per rank`)}catch{process.stdout.write("ok")}})')"
   else part gloo-allreduce failed "2-process Gloo all-reduce failed (see device-check.log)"; fi
 fi

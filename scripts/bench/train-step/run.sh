@@ -106,7 +106,7 @@ for model in $models; do
       [[ $amp == none ]] || ampf=(--amp "$amp")
       for ((r = 1; r <= rounds; r++)); do
         one pytorch "$model" "$t" "$amp" "$py" "$here/train_step.py" "${common[@]}" --threads "$t" "${ampf[@]}"
-        one torchmix "$model" "$t" "$amp" npx --no-install tsx "$here/train-step.ts" "${common[@]}" --threads "$t" "${ampf[@]}"
+        one torchmix "$model" "$t" "$amp" "$root/node_modules/.bin/tsx" "$here/train-step.ts" "${common[@]}" --threads "$t" "${ampf[@]}"
       done
     done
   done
