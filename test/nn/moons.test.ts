@@ -34,7 +34,6 @@ describe('two moons', () => {
     const opt = useOptim ? new optimMod.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }) : null;
     const params = model.parameters();
     const bufs = params.map((p) => torch.keep(torch.zerosLike(p)));
-    const t0 = Date.now();
     for (let step = 0; step < 400; step++) {
       torch.tidy(() => {
         const loss = lossFn.forward(model.forward(x), y);
@@ -53,6 +52,5 @@ describe('two moons', () => {
     }
     const acc = torch.tidy(() => model.forward(x).argmax({ dim: 1 }).eq(y).float().mean().item() as number);
     expect(acc).toBeGreaterThan(0.97);
-    expect(Date.now() - t0).toBeLessThan(20_000);
   });
 });

@@ -126,13 +126,13 @@ describe('Trainer: history, results.json, log', () => {
 });
 
 describe('Trainer: learning', () => {
-  it('two moons with input mixup reaches > 90 % validation accuracy in a few seconds', async () => {
+  it('two moons with input mixup reaches > 90 % validation accuracy in 20 epochs', async () => {
     torch.manualSeed(1);
     const ds = data.moons({ n: 1024, noise: 0.1, seed: 21 });
     const vs = data.moons({ n: 512, noise: 0.1, seed: 22 });
     const model = nn.models.mlp([2, 64, 64, 2]);
     const optimizer = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
-    const t0 = Date.now();
+    // No wall-clock bound here: speed is the benchmarks' business (a loaded machine made it flaky).
     const h = await new train.Trainer({
       model,
       optimizer,
@@ -143,7 +143,6 @@ describe('Trainer: learning', () => {
       epochs: 20,
       progress: 'none',
     }).fit();
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(h.last!.valAcc).toBeGreaterThan(0.9);
     expect(h.last!.trainLoss).toBeLessThan(h.epochs[0].trainLoss);
     optimizer.dispose();
