@@ -58,7 +58,11 @@ class Multi extends nn.Module {
     const d = c.neg();
     if (this.as === 'array') return [c, [d]];
     if (this.as === 'object') return { c, nested: { d }, n: 3 };
-    if (this.as === 'map') return new Map([['c', c], ['d', d]]);
+    if (this.as === 'map')
+      return new Map([
+        ['c', c],
+        ['d', d],
+      ]);
     return new (class Box {
       constructor(readonly c: Tensor) {}
     })(c);
@@ -179,7 +183,8 @@ describe('module-call scopes', () => {
         const before = live();
         const out = m.forward(x) as Record<string, unknown>;
         expect(live()).toBe(before + 2);
-        const c = as === 'array' ? (out as unknown as Tensor[])[0] : as === 'object' ? (out.c as Tensor) : ((out as unknown as Map<string, Tensor>).get('c') as Tensor);
+        const c =
+          as === 'array' ? (out as unknown as Tensor[])[0] : as === 'object' ? (out.c as Tensor) : ((out as unknown as Map<string, Tensor>).get('c') as Tensor);
         expect((c.toArray() as Float32Array)[0]).toBeCloseTo(Math.exp(3), 4);
       });
     });

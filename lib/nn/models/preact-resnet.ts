@@ -107,7 +107,10 @@ export class PreActResNet extends TrunkedModel {
     h = at(2, this.layer2.forward(h));
     h = at(3, this.layer3.forward(h));
     h = this.layer4.forward(h);
-    return F.adaptiveAvgPool2d(stage(() => F.relu(this.bn.forward(h))), 1).flatten(1);
+    return F.adaptiveAvgPool2d(
+      stage(() => F.relu(this.bn.forward(h))),
+      1,
+    ).flatten(1);
   }
 }
 

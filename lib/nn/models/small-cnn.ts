@@ -61,8 +61,14 @@ export class SmallCNN extends TrunkedModel {
     const at = mixer(this.stages, opts, 'SmallCNN');
     let h = at(0, x);
     // each conv's output is a temporary (relu saves its own output): freed at once, as in PyTorch
-    h = at(1, stage(() => F.relu(this.conv1.forward(h))));
-    h = at(2, stage(() => F.maxPool2d(F.relu(this.conv2.forward(h)), 2)));
+    h = at(
+      1,
+      stage(() => F.relu(this.conv1.forward(h))),
+    );
+    h = at(
+      2,
+      stage(() => F.maxPool2d(F.relu(this.conv2.forward(h)), 2)),
+    );
     h = this.dropout1.forward(h).flatten(1);
     h = at(3, F.relu(this.fc1.forward(h)));
     return this.dropout2.forward(h);
