@@ -163,7 +163,8 @@ export function oneHot(input: Tensor, numClasses = -1): Tensor {
 
 // ---- losses -------------------------------------------------------------------------------------
 // LibTorch says "expected scalar type Long but found Float" for float class indices, which reads as
-// if the input were wrong: name the target and both accepted forms instead.
+// if the input were wrong: name the target and both accepted forms instead. Run after LibTorch threw
+// (it rejects every target this names), so a successful call pays no dtype/shape reads.
 function checkClassTarget(input: Tensor, target: Tensor, fn: string, soft: boolean): void {
   if (!(input instanceof Tensor) || !(target instanceof Tensor) || input.isDisposed || target.isDisposed || !isFloating(target.dtype)) return;
   if (soft && target.shape.length === input.shape.length && target.shape.every((d, i) => d === input.shape[i])) return;
@@ -186,30 +187,29 @@ export function crossEntropy(
 ): Tensor {
   const ls = opts?.labelSmoothing ?? 0;
   if (!(ls >= 0 && ls <= 1)) throw new TorchValueError(`crossEntropy(): labelSmoothing must be in [0, 1], got ${ls}`);
-  checkClassTarget(input, target, 'crossEntropy', true);
-  return wrap(
-    N.crossEntropy(
-      tid(input, 'crossEntropy(input)'),
-      tid(target, 'crossEntropy(target)'),
-      optId(opts?.weight, 'crossEntropy(weight)'),
-      reductionCode(opts?.reduction, 'crossEntropy(reduction)'),
-      opts?.ignoreIndex ?? -100,
-      ls,
-    ),
-  );
+  const i = tid(input, 'crossEntropy(input)'),
+    t = tid(target, 'crossEntropy(target)'),
+    w = optId(opts?.weight, 'crossEntropy(weight)'),
+    r = reductionCode(opts?.reduction, 'crossEntropy(reduction)');
+  try {
+    return wrap(N.crossEntropy(i, t, w, r, opts?.ignoreIndex ?? -100, ls));
+  } catch (e) {
+    checkClassTarget(input, target, 'crossEntropy', true); // only on failure: LibTorch rejects every target it names (no dtype read per call)
+    throw e;
+  }
 }
 /** Negative log-likelihood of log-probabilities. */
 export function nllLoss(input: Tensor, target: Tensor, opts?: { weight?: Tensor; reduction?: Reduction; ignoreIndex?: number }): Tensor {
-  checkClassTarget(input, target, 'nllLoss', false);
-  return wrap(
-    N.nllLoss(
-      tid(input, 'nllLoss(input)'),
-      tid(target, 'nllLoss(target)'),
-      optId(opts?.weight, 'nllLoss(weight)'),
-      reductionCode(opts?.reduction, 'nllLoss(reduction)'),
-      opts?.ignoreIndex ?? -100,
-    ),
-  );
+  const i = tid(input, 'nllLoss(input)'),
+    t = tid(target, 'nllLoss(target)'),
+    w = optId(opts?.weight, 'nllLoss(weight)'),
+    r = reductionCode(opts?.reduction, 'nllLoss(reduction)');
+  try {
+    return wrap(N.nllLoss(i, t, w, r, opts?.ignoreIndex ?? -100));
+  } catch (e) {
+    checkClassTarget(input, target, 'nllLoss', false);
+    throw e;
+  }
 }
 export function mseLoss(input: Tensor, target: Tensor, opts?: { reduction?: Reduction }): Tensor {
   return wrap(N.mseLoss(tid(input, 'mseLoss(input)'), tid(target, 'mseLoss(target)'), reductionCode(opts?.reduction, 'mseLoss(reduction)')));

@@ -40,11 +40,12 @@ export function noGrad<T>(fn: () => T): T;
 export function noGrad<T>(fn?: () => T): T | GradModeGuard {
   if (fn === undefined) return gradMode(false);
   if (typeof fn !== 'function') throw new TorchTypeError('noGrad(fn): fn must be a function');
-  const g = gradMode(false);
+  // No guard object here: the fn form runs in every optimizer step (docs/BENCHMARKS.md, per-op overhead).
+  const prev: boolean = N.setGradEnabled(false);
   try {
     return fn();
   } finally {
-    g[Symbol.dispose]();
+    N.setGradEnabled(prev);
   }
 }
 
@@ -53,11 +54,11 @@ export function enableGrad(): GradModeGuard;
 export function enableGrad<T>(fn: () => T): T;
 export function enableGrad<T>(fn?: () => T): T | GradModeGuard {
   if (fn === undefined) return gradMode(true);
-  const g = gradMode(true);
+  const prev: boolean = N.setGradEnabled(true);
   try {
     return fn();
   } finally {
-    g[Symbol.dispose]();
+    N.setGradEnabled(prev);
   }
 }
 

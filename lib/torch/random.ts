@@ -74,9 +74,12 @@ function asTensor(p: Param, what: string, opts?: TensorOptions): Tensor {
   return full([], p, { dtype: opts?.dtype ?? 'float32', device: opts?.device });
 }
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
-/** t expanded to [...sampleShape, ...batchShape]; t itself when that is already its shape. */
-function expanded(t: Tensor, sampleShape: readonly number[], batchShape: readonly number[]): Tensor {
-  if (sampleShape.length === 0 && sameShape(t.shape, batchShape)) return t;
+/** A parameter's shape: [] for a number (asTensor made it 0-d) without asking the addon — Beta(1, 1)
+ *  is often built inside every step. */
+const paramShape = (p: Param, t: Tensor): readonly number[] => (typeof p === 'number' ? [] : t.shape);
+/** t expanded to [...sampleShape, ...batchShape]; t itself when that is already its shape (`same`). */
+function expanded(t: Tensor, same: boolean, sampleShape: readonly number[], batchShape: readonly number[]): Tensor {
+  if (sampleShape.length === 0 && same) return t;
   return t.expand([...checkShape(sampleShape, 'sampleShape'), ...batchShape]);
 }
 
@@ -89,13 +92,16 @@ export class Gamma {
   constructor(concentration: Param, rate: Param = 1, opts?: TensorOptions) {
     this.concentration = asTensor(concentration, 'Gamma concentration', opts);
     this.rate = rate === 1 ? null : asTensor(rate, 'Gamma rate', opts);
-    this.batchShape = this.rate ? broadcastShape(this.concentration.shape, this.rate.shape) : this.concentration.shape;
+    const cs = paramShape(concentration, this.concentration);
+    this.batchShape = this.rate ? broadcastShape(cs, paramShape(rate, this.rate)) : [...cs];
+    this.same = sameShape(cs, this.batchShape);
     this.grad = (concentration instanceof Tensor && concentration.requiresGrad) || (rate instanceof Tensor && rate.requiresGrad);
   }
   private readonly grad: boolean;
+  private readonly same: boolean; // concentration already has batchShape
   /** Samples of shape [...sampleShape, ...batchShape], differentiable w.r.t. the parameters. */
   rsample(sampleShape: readonly number[] = []): Tensor {
-    const g = wrap(N.standardGamma(expanded(this.concentration, sampleShape, this.batchShape)._id));
+    const g = wrap(N.standardGamma(expanded(this.concentration, this.same, sampleShape, this.batchShape)._id));
     return this.rate ? g.div(this.rate) : g;
   }
   /** Like rsample, never recording a graph (parameters' requiresGrad is read at construction). */
@@ -117,13 +123,19 @@ export class Beta {
   constructor(concentration1: Param, concentration0: Param, opts?: TensorOptions) {
     this.concentration1 = asTensor(concentration1, 'Beta concentration1', opts);
     this.concentration0 = asTensor(concentration0, 'Beta concentration0', opts);
-    this.batchShape = broadcastShape(this.concentration1.shape, this.concentration0.shape);
+    const s1 = paramShape(concentration1, this.concentration1),
+      s0 = paramShape(concentration0, this.concentration0);
+    this.batchShape = broadcastShape(s1, s0);
+    this.same1 = sameShape(s1, this.batchShape);
+    this.same0 = sameShape(s0, this.batchShape);
     this.grad = (concentration1 instanceof Tensor && concentration1.requiresGrad) || (concentration0 instanceof Tensor && concentration0.requiresGrad);
   }
   private readonly grad: boolean;
+  private readonly same1: boolean; // concentration1 already has batchShape
+  private readonly same0: boolean;
   rsample(sampleShape: readonly number[] = []): Tensor {
-    const a = expanded(this.concentration1, sampleShape, this.batchShape);
-    const b = expanded(this.concentration0, sampleShape, this.batchShape);
+    const a = expanded(this.concentration1, this.same1, sampleShape, this.batchShape);
+    const b = expanded(this.concentration0, this.same0, sampleShape, this.batchShape);
     return wrap(N.betaSample(a._id, b._id));
   }
   /** Like rsample, never recording a graph (parameters' requiresGrad is read at construction). */

@@ -40,9 +40,14 @@ export function release(t: Owned): void {
   t._id = -1;
 }
 
+// One grow-only buffer for releaseScope's ids: a fresh Float64Array per scope cost more than the
+// freeing (freeMany reads it synchronously and runs no JS, so reuse is safe).
+let idBuf = new Float64Array(256);
+
 /** Frees every tensor the scope still owns, in one native call. */
 export function releaseScope(scope: Owned[]): void {
-  const ids = new Float64Array(scope.length);
+  if (scope.length > idBuf.length) idBuf = new Float64Array(Math.max(scope.length, 2 * idBuf.length));
+  const ids = idBuf;
   let n = 0;
   for (const t of scope) {
     if (t._scope === scope && t._id >= 0) {

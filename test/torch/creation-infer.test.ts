@@ -93,6 +93,10 @@ describe('LibTorch errors about int64 tensors say how to get floats', () => {
     expect(thrown(() => F.nllLoss(x, t)).message).toBe(
       'nllLoss(target): expected int64 class indices; got float32 of shape [4] (for class indices write target.long())',
     );
+    // the message is built after LibTorch rejected the call: its label-smoothing and weighted paths reject too
+    expect(thrown(() => F.crossEntropy(x, t, { labelSmoothing: 0.1 })).message).toBe(ce.message);
+    expect(thrown(() => F.nllLoss(x, t, { weight: torch.ones([3]), reduction: 'sum' })).message).toMatch(/^nllLoss\(target\): expected int64 class indices;/);
+    expect(thrown(() => F.crossEntropy(torch.randn([3]), torch.tensor(1, { dtype: 'float32' }))).message).toMatch(/^crossEntropy\(target\): expected int64/);
     // both accepted forms still work and agree: indices, and their one-hot probabilities
     const byIndex = Number(F.crossEntropy(x, t.long()).item());
     expect(F.crossEntropy(x, F.oneHot(t.long(), 3).float()).item()).toBeCloseTo(byIndex, 6);
