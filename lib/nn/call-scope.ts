@@ -19,8 +19,7 @@
 // Opt-out: TORCHMIX_MODULE_SCOPES=off in the environment (read once at load) runs forwards with no
 // scope of their own, as before.
 import { Tensor } from '../torch/tensor.js';
-import { N } from '../torch/native.js';
-import { scopes, gcTrack, type Owned } from '../torch/scope.js';
+import { scopes, gcTrack, releaseScope, type Owned } from '../torch/scope.js';
 
 /** The module's bookkeeping attributes (registration maps): never what a forward stores. */
 const internal = new Set(['_parameters', '_buffers', '_nonPersistent', '_modules']);
@@ -147,23 +146,8 @@ export function callInScope(self: unknown, attrs: unknown, forward: (...a: unkno
     return result;
   }
   for (const t of out) if (t._scope === scope) moveTo(t, parent);
-  release(scope);
+  releaseScope(scope);
   return result;
-}
-
-// releaseScope's work with one reused id buffer: a module call frees a handful of tensors, often
-// enough that a fresh Float64Array per call would show in a small model's step
-let ids = new Float64Array(64);
-function release(scope: Owned[]): void {
-  if (scope.length > ids.length) ids = new Float64Array(2 * scope.length);
-  let n = 0;
-  for (const t of scope) {
-    if (t._scope === scope && t._id >= 0) {
-      ids[n++] = t._id;
-      t._id = -1;
-    }
-  }
-  if (n > 0) N.freeMany(ids, n);
 }
 
 /**
