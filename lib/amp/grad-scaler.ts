@@ -73,15 +73,19 @@ export class GradScaler {
     if (bad) throw verr(`unknown option '${bad}' (options: ${known.join(', ')})`);
     const device = opts.device ?? (torch.cuda.isAvailable() ? 'cuda' : 'cpu');
     if (device !== 'cpu' && device !== 'cuda') throw verr(`device must be 'cpu' or 'cuda', got ${String(device)}`);
-    if (opts.enabled !== undefined && typeof opts.enabled !== 'boolean') throw new torch.TorchTypeError(`GradScaler: enabled must be a boolean, got ${String(opts.enabled)}`);
+    if (opts.enabled !== undefined && typeof opts.enabled !== 'boolean')
+      throw new torch.TorchTypeError(`GradScaler: enabled must be a boolean, got ${String(opts.enabled)}`);
     this.device = device;
     this.enabled = opts.enabled ?? true;
     if (this.enabled && device === 'cuda' && !torch.cuda.isAvailable())
       throw new torch.TorchError("GradScaler: device 'cuda' but CUDA is not available (use device: 'cpu', or enabled: false)");
     const { initScale = 2 ** 16, growthFactor = 2, backoffFactor = 0.5, growthInterval = 2000 } = opts;
-    if (typeof initScale !== 'number' || !(initScale > 0) || !Number.isFinite(initScale)) throw verr(`initScale must be a finite number > 0, got ${String(initScale)}`);
-    if (typeof growthFactor !== 'number' || !(growthFactor > 1) || !Number.isFinite(growthFactor)) throw verr(`growthFactor must be a finite number > 1, got ${String(growthFactor)}`);
-    if (typeof backoffFactor !== 'number' || !(backoffFactor > 0 && backoffFactor < 1)) throw verr(`backoffFactor must be in (0, 1), got ${String(backoffFactor)}`);
+    if (typeof initScale !== 'number' || !(initScale > 0) || !Number.isFinite(initScale))
+      throw verr(`initScale must be a finite number > 0, got ${String(initScale)}`);
+    if (typeof growthFactor !== 'number' || !(growthFactor > 1) || !Number.isFinite(growthFactor))
+      throw verr(`growthFactor must be a finite number > 1, got ${String(growthFactor)}`);
+    if (typeof backoffFactor !== 'number' || !(backoffFactor > 0 && backoffFactor < 1))
+      throw verr(`backoffFactor must be in (0, 1), got ${String(backoffFactor)}`);
     if (!Number.isInteger(growthInterval) || growthInterval < 1) throw verr(`growthInterval must be a positive integer, got ${String(growthInterval)}`);
     this.initScale = initScale;
     this.growthFactor = growthFactor;
@@ -101,12 +105,14 @@ export class GradScaler {
   }
 
   private checkInit(what: string): Tensor {
-    if (this.scaleT === undefined) throw new torch.TorchError(`GradScaler: ${what}() before scale(): this scaler has not scaled a loss yet (call scaler.scale(loss).backward() first)`);
+    if (this.scaleT === undefined)
+      throw new torch.TorchError(`GradScaler: ${what}() before scale(): this scaler has not scaled a loss yet (call scaler.scale(loss).backward() first)`);
     return this.scaleT;
   }
 
   private state(opt: AnyOptimizer): OptState {
-    if (opt === null || typeof opt !== 'object' || !Array.isArray(opt.paramGroups)) throw new torch.TorchTypeError('GradScaler: expected an optimizer (optim.SGD, Adam, …)');
+    if (opt === null || typeof opt !== 'object' || !Array.isArray(opt.paramGroups))
+      throw new torch.TorchTypeError('GradScaler: expected an optimizer (optim.SGD, Adam, …)');
     let st = this.perOpt.get(opt);
     if (!st) this.perOpt.set(opt, (st = { stage: 'ready' }));
     return st;
@@ -152,7 +158,8 @@ export class GradScaler {
     const st = this.state(optimizer);
     if (st.stage === 'stepped') throw new torch.TorchError('GradScaler: step() has already been called since the last update()');
     if (st.stage === 'ready') this.unscale_(optimizer);
-    if (st.foundInf === undefined) throw new torch.TorchError('GradScaler: no inf checks were recorded for this optimizer (none of its parameters has a gradient: call backward() first)');
+    if (st.foundInf === undefined)
+      throw new torch.TorchError('GradScaler: no inf checks were recorded for this optimizer (none of its parameters has a gradient: call backward() first)');
     st.stage = 'stepped';
     if ((st.foundInf.item() as number) !== 0) {
       this.skippedSteps++;
@@ -167,7 +174,8 @@ export class GradScaler {
     const scale = this.checkInit('update');
     try {
       if (newScale !== undefined) {
-        if (typeof newScale !== 'number' || !Number.isFinite(newScale) || !(newScale > 0)) throw verr(`update(newScale): newScale must be a finite number > 0, got ${String(newScale)}`);
+        if (typeof newScale !== 'number' || !Number.isFinite(newScale) || !(newScale > 0))
+          throw verr(`update(newScale): newScale must be a finite number > 0, got ${String(newScale)}`);
         scale.fill_(newScale);
         return;
       }
@@ -176,7 +184,14 @@ export class GradScaler {
       torch.tidy(() => {
         let all = found[0];
         for (const f of found.slice(1)) all = all.add(f);
-        N.ampUpdateScale(tid(scale, 'scale'), tid(this.trackerT, 'growthTracker'), tid(all, 'foundInf'), this.growthFactor, this.backoffFactor, this.growthInterval);
+        N.ampUpdateScale(
+          tid(scale, 'scale'),
+          tid(this.trackerT, 'growthTracker'),
+          tid(all, 'foundInf'),
+          this.growthFactor,
+          this.backoffFactor,
+          this.growthInterval,
+        );
       });
     } finally {
       if (newScale === undefined || (typeof newScale === 'number' && newScale > 0)) this.resetStep();
@@ -225,9 +240,11 @@ export class GradScaler {
   loadStateDict(sd: GradScalerState): void {
     if (!this.enabled) return;
     if (sd === null || typeof sd !== 'object') throw new torch.TorchTypeError('GradScaler.loadStateDict(): expected the object stateDict() returned');
-    if (Object.keys(sd).length === 0) throw new torch.TorchError('GradScaler.loadStateDict(): the state dict is empty, possibly because it was saved from a disabled GradScaler');
+    if (Object.keys(sd).length === 0)
+      throw new torch.TorchError('GradScaler.loadStateDict(): the state dict is empty, possibly because it was saved from a disabled GradScaler');
     const need = ['scale', 'growthFactor', 'backoffFactor', 'growthInterval', 'growthTracker'] as const;
-    for (const k of need) if (typeof sd[k] !== 'number' || !Number.isFinite(sd[k])) throw verr(`loadStateDict(): '${k}' must be a finite number, got ${String(sd[k])}`);
+    for (const k of need)
+      if (typeof sd[k] !== 'number' || !Number.isFinite(sd[k])) throw verr(`loadStateDict(): '${k}' must be a finite number, got ${String(sd[k])}`);
     this.initScale = sd.scale!;
     this.scaleT?.fill_(sd.scale!);
     this.growthFactor = sd.growthFactor!;

@@ -44,7 +44,7 @@ export const PLUGIN_FLAGS: Record<string, PluginFlag> = {
     key: 'amp',
     kind: 'string',
     schema: z.enum(['bf16', 'fp16'], msg('expected bf16 or fp16')).optional(),
-    help: "bf16|fp16: mixed precision: the forward under torch.autocast in that dtype; fp16 adds loss scaling (amp.GradScaler: steps with inf/NaN gradients skipped). CPU: bf16 (fp16 needs LibTorch 2.x); CUDA: either",
+    help: 'bf16|fp16: mixed precision: the forward under torch.autocast in that dtype; fp16 adds loss scaling (amp.GradScaler: steps with inf/NaN gradients skipped). CPU: bf16 (fp16 needs LibTorch 2.x); CUDA: either',
     check(v, cfg) {
       const device = typeof cfg.device === 'string' && cfg.device.startsWith('cuda') ? 'cuda' : 'cpu';
       if (v === 'fp16' && !torch.isAutocastDtypeSupported(device, 'float16'))

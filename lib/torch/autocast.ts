@@ -38,7 +38,8 @@ function checkDeviceType(d: unknown, what: string): AutocastDeviceType {
 
 /** The checked options (throws before any state is changed). */
 function resolve(opts: AutocastOptions): Required<AutocastOptions> {
-  if (opts === null || typeof opts !== 'object') throw new TorchTypeError('autocast(opts): opts must be an object { deviceType, dtype?, enabled?, cacheEnabled? }');
+  if (opts === null || typeof opts !== 'object')
+    throw new TorchTypeError('autocast(opts): opts must be an object { deviceType, dtype?, enabled?, cacheEnabled? }');
   const deviceType = checkDeviceType(opts.deviceType, 'autocast');
   const dtype = opts.dtype ?? DEFAULT_DTYPE[deviceType];
   if (dtype !== 'bfloat16' && dtype !== 'float16')
@@ -96,7 +97,8 @@ export function autocast<T>(opts: AutocastOptions, fn?: () => T): T | AutocastGu
   } finally {
     g[Symbol.dispose]();
   }
-  if (r instanceof Promise) throw new TorchTypeError('autocast(opts, fn): fn returned a Promise; autocast state does not follow an await (use it around synchronous code)');
+  if (r instanceof Promise)
+    throw new TorchTypeError('autocast(opts, fn): fn returned a Promise; autocast state does not follow an await (use it around synchronous code)');
   return r;
 }
 
@@ -113,6 +115,7 @@ export function getAutocastDtype(deviceType: AutocastDeviceType): DType {
 /** Whether this LibTorch's autocast supports the dtype on the device type (1.13: CPU bfloat16 only). */
 export function isAutocastDtypeSupported(deviceType: AutocastDeviceType, dtype: AutocastDType): boolean {
   const c = dtypeCode[dtype];
-  if (dtype !== 'bfloat16' && dtype !== 'float16') throw new TorchValueError(`isAutocastDtypeSupported: dtype must be 'bfloat16' or 'float16', got ${String(dtype)}`);
+  if (dtype !== 'bfloat16' && dtype !== 'float16')
+    throw new TorchValueError(`isAutocastDtypeSupported: dtype must be 'bfloat16' or 'float16', got ${String(dtype)}`);
   return N.autocastSupports(checkDeviceType(deviceType, 'isAutocastDtypeSupported'), c);
 }

@@ -27,7 +27,16 @@ export {
 } from './creation.js';
 export { manualSeed, getRngState, setRngState, rand, randn, randint, randperm, randLike, randnLike, bernoulli, multinomial } from './random.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
-export { autocast, isAutocastEnabled, getAutocastDtype, isAutocastDtypeSupported, type AutocastOptions, type AutocastGuard, type AutocastDeviceType, type AutocastDType } from './autocast.js';
+export {
+  autocast,
+  isAutocastEnabled,
+  getAutocastDtype,
+  isAutocastDtypeSupported,
+  type AutocastOptions,
+  type AutocastGuard,
+  type AutocastDeviceType,
+  type AutocastDType,
+} from './autocast.js';
 export { Generator } from './generator.js';
 // torch.distributed: process groups and collectives (c10d, Gloo).
 export * as distributed from '../distributed/index.js';

@@ -128,7 +128,18 @@ const OPTION_KEYS = new Set([
   'onEpoch',
   'onLog',
 ]);
-const HOOKS: readonly string[] = ['setup', ...EVENTS, 'evaluate', 'state', 'loadState', 'syncGradients', 'reduceEpoch', 'forwardContext', 'transformLoss', 'optimizerStep'];
+const HOOKS: readonly string[] = [
+  'setup',
+  ...EVENTS,
+  'evaluate',
+  'state',
+  'loadState',
+  'syncGradients',
+  'reduceEpoch',
+  'forwardContext',
+  'transformLoss',
+  'optimizerStep',
+];
 
 const terr = (m: string) => new torch.TorchTypeError(`Trainer: ${m}`);
 const verr = (m: string) => new torch.TorchValueError(`Trainer: ${m}`);

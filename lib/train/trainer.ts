@@ -84,7 +84,9 @@ export class Trainer {
     this.lossTransforms = this.plugins.filter((p) => typeof p.transformLoss === 'function');
     const steppers = this.plugins.filter((p) => typeof p.optimizerStep === 'function');
     if (steppers.length > 1)
-      throw new torch.TorchValueError(`Trainer: plug-ins ${steppers.map((p) => `'${p.name}'`).join(' and ')} both do the optimizer step (optimizerStep): use one`);
+      throw new torch.TorchValueError(
+        `Trainer: plug-ins ${steppers.map((p) => `'${p.name}'`).join(' and ')} both do the optimizer step (optimizerStep): use one`,
+      );
     this.stepper = steppers[0];
   }
 

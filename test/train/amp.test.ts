@@ -15,7 +15,9 @@ afterAll(removeTmpDirs);
 
 const fp16 = torch.isAutocastDtypeSupported('cpu', 'float16');
 const scaled = (o: amp.GradScalerOptions = {}) =>
-  fp16 ? train.plugins.amp({ dtype: 'fp16', scaler: new amp.GradScaler({ device: 'cpu', ...o }) }) : train.plugins.amp({ dtype: 'bf16', scaler: new amp.GradScaler({ device: 'cpu', ...o }) });
+  fp16
+    ? train.plugins.amp({ dtype: 'fp16', scaler: new amp.GradScaler({ device: 'cpu', ...o }) })
+    : train.plugins.amp({ dtype: 'bf16', scaler: new amp.GradScaler({ device: 'cpu', ...o }) });
 const strip = (h: train.History) => h.epochs.map(({ seconds: _s, imagesPerSecond: _i, ...r }) => r);
 
 describe('train.plugins.amp', () => {
@@ -48,36 +50,39 @@ describe('train.plugins.amp', () => {
     expect(bf).not.toEqual(f32); // the forward really ran in bf16
   });
 
-  it.skipIf(!fp16)('fp16 loss scaling: an overflowing scale skips steps (weights untouched, no divergence from clipGrad), backs off, and training goes on (LibTorch 2.x: 1.13 has no CPU fp16 autocast)', async () => {
-    const s = setup(0);
-    const log: { skipped: boolean; scale: number; weights: Record<string, string> }[] = [];
-    let fired = 0;
-    const p = train.plugins.amp({ dtype: 'fp16', scaler: new amp.GradScaler({ device: 'cpu', initScale: 2 ** 24, growthInterval: 1000 }) });
-    const rec: train.Plugin = {
-      name: 'rec',
-      afterOptimizerStep: () => void fired++,
-      stepEnd: (st) => void log.push({ skipped: st.stepInfo.skippedStep === true, scale: p.scaler!.getScale(), weights: snapshot(s.model) }),
-    };
-    const w0 = snapshot(s.model);
-    // 2^24 × the loss overflows float16's 65504 in the backward of the fp16 layers: skipped, halved, until it fits.
-    const h = await trainerFor(s, { epochs: 4, plugins: [p, train.plugins.clipGrad({ maxNorm: 5 }), rec] }).fit();
-    const n = log.filter((l) => l.skipped).length;
-    expect(n).toBeGreaterThanOrEqual(2);
-    expect(log[0].skipped).toBe(true);
-    expect(log.at(-1)!.skipped).toBe(false);
-    log.forEach((l, i) => {
-      const prev = i ? log[i - 1] : { scale: 2 ** 24, weights: w0 };
-      expect(l.scale, `scale after step ${i + 1}`).toBe(l.skipped ? prev.scale / 2 : prev.scale);
-      if (l.skipped) expect(l.weights, `weights after skipped step ${i + 1}`).toEqual(prev.weights);
-      else expect(l.weights).not.toEqual(prev.weights);
-    });
-    expect(fired).toBe(32 - n); // afterOptimizerStep only after real steps
-    expect(p.scaler!.skippedSteps).toBe(n);
-    // training went on after the skips (here: 6 skipped, valAcc 0.50 → 0.79 over 4 epochs)
-    expect(h.epochs.at(-1)!.valAcc).toBeGreaterThan(0.75);
-    expect(h.epochs.at(-1)!.valAcc!).toBeGreaterThan(h.epochs[0].valAcc! + 0.2);
-    s.dispose();
-  });
+  it.skipIf(!fp16)(
+    'fp16 loss scaling: an overflowing scale skips steps (weights untouched, no divergence from clipGrad), backs off, and training goes on (LibTorch 2.x: 1.13 has no CPU fp16 autocast)',
+    async () => {
+      const s = setup(0);
+      const log: { skipped: boolean; scale: number; weights: Record<string, string> }[] = [];
+      let fired = 0;
+      const p = train.plugins.amp({ dtype: 'fp16', scaler: new amp.GradScaler({ device: 'cpu', initScale: 2 ** 24, growthInterval: 1000 }) });
+      const rec: train.Plugin = {
+        name: 'rec',
+        afterOptimizerStep: () => void fired++,
+        stepEnd: (st) => void log.push({ skipped: st.stepInfo.skippedStep === true, scale: p.scaler!.getScale(), weights: snapshot(s.model) }),
+      };
+      const w0 = snapshot(s.model);
+      // 2^24 × the loss overflows float16's 65504 in the backward of the fp16 layers: skipped, halved, until it fits.
+      const h = await trainerFor(s, { epochs: 4, plugins: [p, train.plugins.clipGrad({ maxNorm: 5 }), rec] }).fit();
+      const n = log.filter((l) => l.skipped).length;
+      expect(n).toBeGreaterThanOrEqual(2);
+      expect(log[0].skipped).toBe(true);
+      expect(log.at(-1)!.skipped).toBe(false);
+      log.forEach((l, i) => {
+        const prev = i ? log[i - 1] : { scale: 2 ** 24, weights: w0 };
+        expect(l.scale, `scale after step ${i + 1}`).toBe(l.skipped ? prev.scale / 2 : prev.scale);
+        if (l.skipped) expect(l.weights, `weights after skipped step ${i + 1}`).toEqual(prev.weights);
+        else expect(l.weights).not.toEqual(prev.weights);
+      });
+      expect(fired).toBe(32 - n); // afterOptimizerStep only after real steps
+      expect(p.scaler!.skippedSteps).toBe(n);
+      // training went on after the skips (here: 6 skipped, valAcc 0.50 → 0.79 over 4 epochs)
+      expect(h.epochs.at(-1)!.valAcc).toBeGreaterThan(0.75);
+      expect(h.epochs.at(-1)!.valAcc!).toBeGreaterThan(h.epochs[0].valAcc! + 0.2);
+      s.dispose();
+    },
+  );
 
   it('a skipped step leaves the weights exactly as they were (inf written into a gradient before unscaling)', async () => {
     const s = setup(0);
@@ -130,7 +135,10 @@ describe('train.plugins.amp', () => {
     expect(() => train.plugins.amp({ dtype: 'fp32' as 'bf16' })).toThrow(/dtype must be one of bfloat16, float16/);
     expect(() => train.plugins.amp({ device: 'tpu' as 'cpu' })).toThrow(/device must be 'cpu' or 'cuda'/);
     expect(() => train.plugins.amp({ scaler: {} as amp.GradScaler })).toThrow(/scaler must be an amp.GradScaler/);
-    if (!fp16) expect(() => trainerFor(s, { plugins: [train.plugins.amp({ dtype: 'fp16' })] })).toThrow(/float16 autocast is not supported on cpu by this LibTorch 1\.13/);
+    if (!fp16)
+      expect(() => trainerFor(s, { plugins: [train.plugins.amp({ dtype: 'fp16' })] })).toThrow(
+        /float16 autocast is not supported on cpu by this LibTorch 1\.13/,
+      );
     if (!torch.cuda.isAvailable()) expect(() => trainerFor(s, { plugins: [train.plugins.amp({ device: 'cuda' })] })).toThrow(/CUDA is not available/);
     s.dispose();
   });
@@ -146,7 +154,11 @@ describe('train.plugins.amp', () => {
     const soft = torch.autocast({ deviceType: 'cpu' }, () => {
       const logits = nn.functional.linear(x, w);
       expect(logits.dtype).toBe('bfloat16');
-      return { got: mixup.softTargetCrossEntropy(logits, target), f32: nn.functional.crossEntropy(logits.float(), target), rounded: nn.functional.crossEntropy(logits, target.to('bfloat16')) };
+      return {
+        got: mixup.softTargetCrossEntropy(logits, target),
+        f32: nn.functional.crossEntropy(logits.float(), target),
+        rounded: nn.functional.crossEntropy(logits, target.to('bfloat16')),
+      };
     });
     expect(soft.got.dtype).toBe('float32');
     expect(soft.got.item()).toBe(soft.f32.item());

@@ -16,7 +16,9 @@ const x = torch.randn([128, 1, 28, 28]);
 const y = torch.randint(0, 10, [128]);
 const step = (amp: boolean) =>
   torch.tidy(() => {
-    const loss = amp ? torch.autocast({ deviceType: 'cpu' }, () => nn.functional.crossEntropy(model.forward(x), y)) : nn.functional.crossEntropy(model.forward(x), y);
+    const loss = amp
+      ? torch.autocast({ deviceType: 'cpu' }, () => nn.functional.crossEntropy(model.forward(x), y))
+      : nn.functional.crossEntropy(model.forward(x), y);
     opt.zeroGrad();
     loss.backward();
     opt.step();
