@@ -164,7 +164,7 @@ describe('module-call scopes', () => {
       torch.noGrad(() =>
         torch.tidy(() => {
           flat.narrow(0, i, 1).add_(d);
-          const l = loss().item();
+          const l = loss().item() as number;
           flat.narrow(0, i, 1).sub_(d);
           return l;
         }),
@@ -206,8 +206,8 @@ describe('module-call scopes', () => {
     torch.tidy(() => {
       const out = o.forward(torch.tensor([1, 2], { dtype: 'float32' }));
       expect(out.item()).toBe(2 * (6 + 9));
-      expect(Array.from(o.inner.last!.toArray())).toEqual([7, 10]);
-      expect(Array.from(o.inner.log[0].h.toArray())).toEqual([6, 9]);
+      expect(Array.from(o.inner.last!.toArray() as Float32Array)).toEqual([7, 10]);
+      expect(Array.from(o.inner.log[0].h.toArray() as Float32Array)).toEqual([6, 9]);
       kept = o.inner.last;
     });
     expect(kept!.isDisposed).toBe(true); // and no longer: the step's tidy ended
@@ -264,7 +264,7 @@ describe('training is bit-identical with the scopes on and off', () => {
       const r = method ? method.apply({ x, y, numClasses: 10, model }) : null;
       const l = r ? r.loss(r.output ?? model.forward(r.input!)) : nn.functional.crossEntropy(model.forward(x), y);
       l.backward();
-      return l.item();
+      return l.item() as number;
     });
     const params = [...model.parameters(), ...(policy ? policy.parameters() : [])];
     return { loss, grads: params.map((p) => (p.grad === null ? null : Array.from(p.grad.toArray() as Float64Array))) };

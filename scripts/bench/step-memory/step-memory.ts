@@ -28,7 +28,7 @@ function step(): number {
     opt.zeroGrad({ setToNone: true });
     loss.backward();
     opt.step();
-    return loss.item();
+    return loss.item() as number;
   });
 }
 
