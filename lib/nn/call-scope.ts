@@ -16,6 +16,11 @@
 // A tensor handed to some other object during forward (a closure's array, another module) must be
 // torch.keep()-ed, or the scopes turned off.
 //
+// Only inside a torch.tidy: a call outside any scope runs as before, its tensors owned by the GC
+// fallback, whose collections are paced by the native bytes it owns (each intermediate counted):
+// freeing them early would leave it counting a small output that pins a whole autograd graph, and a
+// loop written without tidy would grow (scripts/bench/gc-release/flat-memory.ts).
+//
 // Opt-out: TORCHMIX_MODULE_SCOPES=off in the environment (read once at load) runs forwards with no
 // scope of their own, as before.
 import { Tensor } from '../torch/tensor.js';
@@ -112,6 +117,7 @@ function rescue(x: unknown, scope: Owned[], to: Owned[] | null, depth: number): 
  *  enumerable attributes hold what forward stores (a module's plain object behind its proxy). */
 export function callInScope(self: unknown, attrs: unknown, forward: (...a: unknown[]) => unknown, args: unknown[]): unknown {
   const n = scopes.length;
+  if (n === 0) return forward.apply(self, args); // outside any tidy: the GC fallback's, as before (header)
   const parent: Owned[] | null = n > 0 ? scopes[n - 1] : null;
   const m = open.length;
   const anchor = parent === null ? null : m > 0 && open[m - 1] === parent ? anchors[m - 1] : parent;
