@@ -64,6 +64,12 @@ function checkpointArrays(dir: string): Record<string, number[]> {
   return out;
 }
 
+/** A 2-epoch `--nproc 2` run of `method` on two moons (1 thread per rank) into `dir`. */
+async function twoRanksOnMoons(method: string, dir: string, extra: string[] = []): Promise<string[]> {
+  const port = String(await freePort());
+  return ['--dataset', 'moons', '--method', method, ...extra, '--threads', '1', '--epochs', '2', '--nproc', '2', '--master-port', port, '--out', dir];
+}
+
 describe('torchmix train on 2 processes (two moons)', () => {
   const full = path.join(tmp, 'full');
   const half = path.join(tmp, 'half');
@@ -117,22 +123,7 @@ describe('torchmix train on 2 processes (two moons)', () => {
 
   it('AdaMixup (a method with trainable parts of its own) trains under --nproc 2', async () => {
     const dir = path.join(tmp, 'adamixup');
-    const r = await cli([
-      '--dataset',
-      'moons',
-      '--method',
-      'adamixup',
-      '--threads',
-      '1',
-      '--epochs',
-      '2',
-      '--nproc',
-      '2',
-      '--master-port',
-      String(await freePort()),
-      '--out',
-      dir,
-    ]);
+    const r = await cli(await twoRanksOnMoons('adamixup', dir));
     expect(r.code, r.err).toBe(0);
     const e = results(dir).history.epochs;
     expect(e).toHaveLength(2);
@@ -142,24 +133,7 @@ describe('torchmix train on 2 processes (two moons)', () => {
   it('MixMatch and ICT (--labels) train under --nproc 2: each rank a share of the unlabeled set', async () => {
     for (const method of ['mixmatch', 'ict']) {
       const dir = path.join(tmp, method);
-      const r = await cli([
-        '--dataset',
-        'moons',
-        '--method',
-        method,
-        '--labels',
-        '10',
-        '--threads',
-        '1',
-        '--epochs',
-        '2',
-        '--nproc',
-        '2',
-        '--master-port',
-        String(await freePort()),
-        '--out',
-        dir,
-      ]);
+      const r = await cli(await twoRanksOnMoons(method, dir, ['--labels', '10']));
       expect(r.code, r.err).toBe(0);
       const res = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as {
         split: { labeled: number; unlabeled: number; stepsPerEpoch: number };
