@@ -4,7 +4,8 @@
 // Promise, so Node's event loop keeps running. Collectives are *issued* on the JS thread (cheap:
 // Gloo queues them on its own threads), which keeps their order the program's order on every rank.
 // The tensors of a collective are held by the worker until the work has finished.
-// NCCL is not built here (see docs/ARCHITECTURE.md, "Distributed").
+// NCCL (CUDA tensors) comes from native/dist_nccl.cc where the build has its headers (pip torch
+// with CUDA); the store, the join and every collective below are the same for both backends.
 #include "ops.h"
 
 #ifdef TORCHMIX_GLOO
@@ -14,6 +15,7 @@
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/variable.h>
 #endif
+#include "dist_backend.h"
 
 #include <chrono>
 #include <functional>
@@ -105,7 +107,8 @@ struct Group {
   std::chrono::milliseconds timeout{300000};
   c10::intrusive_ptr<c10d::TCPStore> tcp;
   c10::intrusive_ptr<c10d::Store> store;  // PrefixStore over tcp, as torch's default group
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;  // a Backend on 2.x, a ProcessGroup on 1.13
+  std::string backend = "gloo";
+  c10::intrusive_ptr<PgBase> pg;
 };
 using GroupPtr = std::shared_ptr<Group>;
 
@@ -123,7 +126,7 @@ GroupPtr groupArg(Ctx& c, size_t i, const char* what) {
 std::string rankOf(const Group& g) { return "rank " + std::to_string(g.rank) + " of " + std::to_string(g.size); }
 
 // The whole rendezvous, on a worker thread: the store (rank 0 serves unless told otherwise), a
-// join key per rank so a missing rank can be named, then the Gloo mesh.
+// join key per rank so a missing rank can be named, then the Gloo mesh or the NCCL backend.
 void rendezvous(Group& g, const std::string& host, int port, bool isServer) {
   const auto start = std::chrono::steady_clock::now();
   c10d::TCPStoreOptions so;
@@ -158,6 +161,14 @@ void rendezvous(Group& g, const std::string& host, int port, bool isServer) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   g.store = c10::make_intrusive<c10d::PrefixStore>("0/", g.tcp);  // torch 2.x names the default group "0"
+  if (g.backend == "nccl") {
+    try {
+      g.pg = makeNcclBackend(g.store, g.rank, g.size, g.timeout);
+    } catch (...) {
+      throw ArgError(ErrorKind::Base, "initProcessGroup: " + rankOf(g) + " could not create the NCCL backend: " + currentMessage());
+    }
+    return;
+  }
   auto opts = c10d::ProcessGroupGloo::Options::create(g.timeout);
   // GLOO_SOCKET_IFNAME as torch honours it (a comma-separated list); else the hostname's address,
   // falling back to loopback.
@@ -223,7 +234,8 @@ struct Reducer {
   bool armed = false;
   bool findUnused = false;
   bool syncing = false;
-  at::Tensor used;  // int32 [nparams], with findUnused
+  at::Tensor used;      // int32 [nparams], with findUnused, on the parameters' device
+  at::Tensor usedHost;  // its reduced value, read on the JS thread
   c10::intrusive_ptr<c10d::Work> usedWork;
 
   void reset(size_t b) {
@@ -245,7 +257,7 @@ struct Reducer {
     const at::Tensor& gr = params[i].grad();
     if (gr.defined()) {
       dst.copy_(gr.reshape({-1}));
-      if (findUnused) used.data_ptr<int>()[i] = 1;
+      if (findUnused) used.narrow(0, int64_t(i), 1).fill_(1);
     } else
       dst.zero_();
   }
@@ -309,11 +321,11 @@ void registerDist(Instance& inst, Napi::Env env) {
 #else
     o.Set("gloo", false);
 #endif
-    o.Set("nccl", false);
+    o.Set("nccl", TORCHMIX_HAS_NCCL != 0);
     return o;
   })
 #ifdef TORCHMIX_GLOO
-  // (host, port, rank, size, isServer, timeoutMs) → Promise<group>
+  // (host, port, rank, size, isServer, timeoutMs, backend) → Promise<group>
   DEF("distInit", {
     auto g = std::make_shared<Group>();
     std::string host = c.str(0);
@@ -323,6 +335,8 @@ void registerDist(Instance& inst, Napi::Env env) {
     bool isServer = c.b(4);
     g->timeout = std::chrono::milliseconds(c.i64(5));
     g->where = host + ":" + std::to_string(port);
+    g->backend = c.str(6);
+    if (g->backend != "gloo" && !(g->backend == "nccl" && TORCHMIX_HAS_NCCL)) throw ArgError(ErrorKind::Value, "initProcessGroup: backend '" + g->backend + "' is not built into this addon");
     return run(c.env, [g, host, port, isServer] { rendezvous(*g, host, port, isServer); }, [g](Napi::Env env) -> Napi::Value {
       auto ext = Napi::External<GroupPtr>::New(env, new GroupPtr(g), [](Napi::Env, GroupPtr* p) { delete p; });
       ext.TypeTag(&kGroupTag);
@@ -386,6 +400,7 @@ void registerDist(Instance& inst, Napi::Env env) {
       Reducer::Bucket k;
       int64_t total = 0;
       at::ScalarType dt = at::kFloat;
+      at::Device dev = r->params.empty() ? at::Device(at::kCPU) : r->params[0].device();  // NCCL: the buckets live on the GPU
       for (uint32_t j = 0; j < ids.Length(); j++) {
         size_t i = size_t(ids.Get(j).As<Napi::Number>().Int64Value());
         if (i >= n || r->bucketOf[i] != SIZE_MAX) throw ArgError(ErrorKind::Value, "DistributedDataParallel: bad bucket assignment");
@@ -396,13 +411,13 @@ void registerDist(Instance& inst, Napi::Env env) {
         total += r->params[i].numel();
         dt = r->params[i].scalar_type();
       }
-      k.buf = at::zeros({total}, at::TensorOptions().dtype(dt));
+      k.buf = at::zeros({total}, at::TensorOptions().dtype(dt).device(dev));
       k.pending = k.idx.size();
       r->buckets.push_back(std::move(k));
     }
     for (size_t i = 0; i < n; i++)
       if (r->bucketOf[i] == SIZE_MAX) throw ArgError(ErrorKind::Value, "DistributedDataParallel: parameter without a bucket");
-    if (r->findUnused) r->used = at::zeros({int64_t(n)}, at::kInt);
+    if (r->findUnused) r->used = at::zeros({int64_t(n)}, at::TensorOptions().dtype(at::kInt).device(n ? r->params[0].device() : at::Device(at::kCPU)));
     std::weak_ptr<Reducer> weak = r;
     for (size_t i = 0; i < n; i++) {
       auto acc = torch::autograd::impl::grad_accumulator(r->params[i]);
@@ -477,6 +492,7 @@ void registerDist(Instance& inst, Napi::Env env) {
             for (auto& k : r->buckets) waitWork(k.work, *r->g, "DistributedDataParallel.synchronize");
             if (r->usedWork) waitWork(r->usedWork, *r->g, "DistributedDataParallel.synchronize");
             at::NoGradGuard ng;
+            if (r->usedWork) r->usedHost = r->used.cpu();
             for (auto& k : r->buckets) {
               k.buf.div_(r->g->size);
               for (size_t j = 0; j < k.idx.size(); j++) {
@@ -497,7 +513,7 @@ void registerDist(Instance& inst, Napi::Env env) {
           for (size_t i = 0; i < r->params.size(); i++) {
             at::Tensor& p = r->params[i];
             if (p.grad().defined()) continue;
-            if (r->findUnused && r->used.data_ptr<int>()[i] > 0) {
+            if (r->findUnused && r->usedHost.data_ptr<int>()[i] > 0) {
               Reducer::Bucket& k = r->buckets[r->bucketOf[i]];
               p.mutable_grad() = k.buf.narrow(0, k.off[r->slot[i]], p.numel()).view(p.sizes()).clone();
             }

@@ -216,7 +216,7 @@ if [[ -z $addon ]]; then
 else
   gpus=$(cfg gpus)
   if [[ $(cfg nccl) != true ]]; then
-    part nccl skipped "NCCL is not built into this addon (torch.distributed.isNcclAvailable() is false: native/dist.cc builds Gloo only); this machine's PyTorch has NCCL: $(pyget nccl), GPUs: ${gpus:-0}"
+    part nccl skipped "NCCL is not built into this addon (torch.distributed.isNcclAvailable() is false: the build found no CUDA toolkit or pip crt/CCCL headers, see the cmake line 'NCCL backend left out' in device-check.log); this machine's PyTorch has NCCL: $(pyget nccl), GPUs: ${gpus:-0}"
   elif ((gpus < 2)); then
     part nccl skipped "NCCL needs one GPU per rank: a 2-process all-reduce needs 2 GPUs, this machine has ${gpus:-0}"
   else

@@ -54,6 +54,25 @@ if ! check_venv; then
 fi
 [[ $(readlink .venv 2>/dev/null) == "$venv" ]] || ln -sfn "$venv" .venv
 
+# ---- 2b. headers for the NCCL backend (native/dist_nccl.cc) -------------------------------------
+# A CUDA pip torch brings the CUDA runtime's and NCCL's headers but not crt/ and CCCL's nv/: two
+# small header-only wheels (--no-deps: nothing else changes). Not for a CPU torch; not fatal: without
+# them the addon builds without NCCL (torch.distributed.isNcclAvailable() is false).
+nv_headers() { compgen -G "$venv/lib/python3*/site-packages/nvidia/cu*/include/crt/host_config.h" >/dev/null && compgen -G "$venv/lib/python3*/site-packages/nvidia/cu*/include/nv/target" >/dev/null; }
+if [[ $flavour == pip ]] && compgen -G "$venv/lib/python3*/site-packages/torch/lib/libtorch_cuda.so" >/dev/null && ! nv_headers; then
+  (
+    flock 9
+    if ! nv_headers; then
+      cuda_ver=$("$venv/bin/python" -c "import torch; print(torch.version.cuda or '')")
+      say "installing the CUDA $cuda_ver headers the NCCL backend compiles against (nvidia-cuda-crt, nvidia-cuda-cccl)"
+      "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "nvidia-cuda-crt==$cuda_ver.*" "nvidia-cuda-cccl==$cuda_ver.*" ||
+        say "could not install them: the addon is built without NCCL"
+    fi
+  ) 9>"$venv.lock"
+fi
+nccl_headers=no
+[[ $flavour == pip ]] && nv_headers && nccl_headers=yes
+
 # ---- 3. npm packages ----------------------------------------------------------------------------
 # (package.json's install script, which builds the addon where torchmix is installed from npm, is a
 # no-op in a clone: the addon is built in step 4.)
@@ -67,7 +86,7 @@ fi
 # ---- 4. the addon -------------------------------------------------------------------------------
 if [[ $flavour == debian ]]; then out=build-1.13; export LIBTORCH=${LIBTORCH:-/usr}; else out=build; fi
 addon=$out/Release/torchmix.node
-stamp="flavour=$flavour LIBTORCH=${LIBTORCH:-} LIBTORCH_USE_PYTORCH=${LIBTORCH_USE_PYTORCH:-} venv=$venv"
+stamp="flavour=$flavour LIBTORCH=${LIBTORCH:-} LIBTORCH_USE_PYTORCH=${LIBTORCH_USE_PYTORCH:-} venv=$venv nccl-headers=$nccl_headers"
 # Newer than the last build's stamp (a build that changes no object leaves the addon's mtime as it was).
 newer=$( [[ -f $addon && -f $out/.torchmix-stamp ]] && find native CMakeLists.txt package-lock.json -newer "$out/.torchmix-stamp" -print -quit || echo missing)
 if [[ -n $newer || $(cat "$out/.torchmix-stamp" 2>/dev/null) != "$stamp" ]]; then

@@ -143,8 +143,12 @@ export async function launchRanks(trainArgv: string[], cfg: DistConfig, io: IO):
   }
 }
 
-/** In a rank process: joins the default process group from torchrun's environment; { rank, worldSize }, or undefined when not a rank. */
-export async function joinGroup(): Promise<{ rank: number; worldSize: number } | undefined> {
+/**
+ * In a rank process: joins the default process group from torchrun's environment; { rank, worldSize }, or undefined when not a rank.
+ * A run on CUDA (--device cuda) uses NCCL, each rank on its own GPU (cuda:LOCAL_RANK, as torchrun's users
+ * write it); the chosen device is returned. On the CPU: Gloo.
+ */
+export async function joinGroup(device = 'cpu'): Promise<{ rank: number; worldSize: number; device: string } | undefined> {
   if (!isRankProcess()) return undefined;
   // A rank of our launcher ends when the launcher is gone (its own process group would outlive it).
   const launcher = Number(process.env.TORCHMIX_LAUNCHER_PID);
@@ -155,6 +159,14 @@ export async function joinGroup(): Promise<{ rank: number; worldSize: number } |
   const threads = Number(process.env.TORCHMIX_RANK_THREADS);
   if (Number.isSafeInteger(threads) && threads > 0) torch.setNumThreads(threads);
   const timeout = Number(process.env.TORCHMIX_DIST_TIMEOUT ?? 300_000);
-  await torch.distributed.initProcessGroup({ backend: 'gloo', timeout });
-  return { rank: torch.distributed.getRank(), worldSize: torch.distributed.getWorldSize() };
+  let backend: 'gloo' | 'nccl' = 'gloo';
+  if (device.startsWith('cuda')) {
+    if (!torch.distributed.isNcclAvailable())
+      throw new UsageError("--device: a CUDA run on several processes needs the 'nccl' backend, which this addon was built without (torchmix doctor says why)");
+    const local = torch.distributed.getNodeLocalRank(0);
+    if (device === 'cuda') device = `cuda:${local}`;
+    backend = 'nccl';
+  }
+  await torch.distributed.initProcessGroup({ backend, timeout });
+  return { rank: torch.distributed.getRank(), worldSize: torch.distributed.getWorldSize(), device };
 }

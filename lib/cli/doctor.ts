@@ -35,6 +35,8 @@ export interface DoctorReport {
   threads: { intraOp: number; interOp: number | null } | null;
   /** torch.config().allocator: glibc malloc tuned at load or left as is (TORCHMIX_MALLOC=system); null when the addon does not load. */
   allocator: string | null;
+  /** The torch.distributed backends built into the addon; null when the addon does not load. */
+  distributed: { gloo: boolean; nccl: boolean } | null;
   devices: { device: string; name: string | null; memoryBytes: number | null; freeBytes: number | null }[];
   datasets: { name: string; dir: string | null; found: boolean; missing: string[] }[];
   /** The Python of the baselines and parity tests (.venv in a clone); null in an npm install. */
@@ -135,6 +137,7 @@ export async function diagnose(data: Record<string, string> = {}): Promise<Docto
     libtorch: null,
     threads: null,
     allocator: null,
+    distributed: null,
     devices: [],
     datasets: [],
     python: null,
@@ -149,6 +152,13 @@ export async function diagnose(data: Record<string, string> = {}): Promise<Docto
     report.libtorch = { version: c.version, cxx11Abi: c.cxx11Abi, cudaBuilt: c.cudaBuilt, cuda: c.cuda, cudnn: c.cudnn };
     report.threads = { intraOp: torch.getNumThreads(), interOp: c.interopThreads ?? null };
     report.allocator = c.allocator;
+    report.distributed = { gloo: torch.distributed.isGlooAvailable(), nccl: torch.distributed.isNcclAvailable() };
+    if (c.cudaBuilt && !report.distributed.nccl && Number(c.version.split('.')[0]) >= 2)
+      problems.push({
+        severity: 'warning',
+        what: 'the NCCL backend (torch.distributed on CUDA tensors) was left out of this build: the CUDA crt/CCCL and NCCL headers were not found at build time',
+        fix: 'bash scripts/setup.sh (installs nvidia-cuda-crt and nvidia-cuda-cccl into the venv, then rebuilds), or build where a CUDA toolkit is installed',
+      });
     const smi = nvidiaSmi();
     const n = c.cuda ? torch.cuda.deviceCount() : 0;
     for (let i = 0; i < n; i++)
@@ -246,6 +256,7 @@ export function formatReport(r: DoctorReport): string {
     row('cuDNN', r.libtorch.cudnn ? 'available' : 'not available');
   } else if (b) row('LibTorch', `built against: ${b.source} (${b.path})`);
   if (r.threads) row('threads', `intra-op ${r.threads.intraOp} (torch.setNumThreads / --threads), inter-op ${r.threads.interOp ?? 'not reported'}`);
+  if (r.distributed) row('distributed', `gloo ${r.distributed.gloo ? 'built' : 'not built'}, nccl ${r.distributed.nccl ? 'built' : 'not built'}`);
   if (r.allocator)
     row('malloc', r.allocator.startsWith('tuned') ? `glibc ${r.allocator} at load; TORCHMIX_MALLOC=system leaves glibc's defaults` : r.allocator);
   for (const [i, d] of r.devices.entries()) row(i ? '' : 'devices', `${d.device}: ${d.name ?? '?'}, ${gib(d.memoryBytes)} (${gib(d.freeBytes)} free)`);

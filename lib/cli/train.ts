@@ -140,7 +140,11 @@ export async function trainCommand(argv: string[], ioArg: IO): Promise<number> {
     throw new UsageError(`--out: '${out}' already holds a run; add --resume to continue it, or choose another --out`);
   if (cfg.threads !== undefined) torch.setNumThreads(cfg.threads);
   // A rank (of --nproc, torchrun, or started by hand with its variables): join the group; only rank 0 writes and prints.
-  const group = await joinGroup();
+  const group = await joinGroup(cfg.device);
+  if (group) {
+    cfg.device = group.device; // CUDA ranks: cuda:LOCAL_RANK
+    checkDevice(cfg);
+  }
   const rank = group?.rank ?? 0;
   if (rank !== 0) io = { out: () => {}, err: () => {} };
   torch.manualSeed(cfg.seed);

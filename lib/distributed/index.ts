@@ -1,4 +1,4 @@
-// torch.distributed: the default process group and its collectives (c10d with Gloo).
+// torch.distributed: the default process group and its collectives (c10d with Gloo; NCCL where built).
 // DistributedSampler lives with the data pipeline: data.DistributedSampler.
 export {
   initProcessGroup,

@@ -1,5 +1,6 @@
 // torch.distributed's default process group: rendezvous through a TCPStore (rank 0 serves it, or
-// every rank connects to torchrun's agent store), Gloo for CPU tensors, and the collectives, with
+// every rank connects to torchrun's agent store), Gloo for CPU tensors or NCCL for CUDA tensors
+// (where the addon was built with it: isNcclAvailable()), and the collectives, with
 // PyTorch's names. Every call that waits on other ranks returns a Promise: the waiting happens on a
 // native worker thread (native/dist.cc), so timers, I/O and signals keep running meanwhile.
 // Collectives are issued in call order, which must be the same on every rank (as in PyTorch).
@@ -16,7 +17,7 @@ export type ReduceOp = (typeof ReduceOp)[keyof typeof ReduceOp];
 const OP_CODES: Record<ReduceOp, number> = { sum: 0, avg: 1, product: 2, min: 3, max: 4 };
 
 export interface InitOptions {
-  /** 'gloo' (CPU tensors). 'nccl' is not built into this addon yet. */
+  /** 'gloo' (CPU tensors) or 'nccl' (CUDA tensors, one GPU per rank; where isNcclAvailable()). */
   backend: Backend;
   /** 'env://' (default: MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE as torchrun sets them) or 'tcp://host:port'. */
   initMethod?: string;
@@ -101,7 +102,13 @@ export async function initProcessGroup(opts: InitOptions): Promise<void> {
   if (backend !== 'gloo' && backend !== 'nccl') throw verr(`initProcessGroup: backend must be 'gloo' or 'nccl', got ${JSON.stringify(backend)}`);
   const avail = N.distAvailable() as { gloo: boolean; nccl: boolean };
   if (backend === 'nccl' && !avail.nccl)
-    throw new TorchNotImplementedError("initProcessGroup: backend 'nccl' is not built into this addon (CUDA tensors: move them to the CPU and use 'gloo')");
+    throw new TorchNotImplementedError(
+      "initProcessGroup: backend 'nccl' is not built into this addon (it needs a CUDA LibTorch and the CUDA/NCCL headers at build time; see torchmix doctor). For CPU tensors use 'gloo'",
+    );
+  if (backend === 'nccl' && (N.cudaDeviceCount() as number) === 0)
+    throw verr(
+      "initProcessGroup: backend 'nccl' needs a CUDA device per rank and this machine has none (torch.cuda.deviceCount() is 0); use 'gloo' for CPU tensors",
+    );
   if (!avail.gloo)
     throw new TorchNotImplementedError('initProcessGroup: this addon was built without Gloo (install libgloo-dev, e.g. bash scripts/setup.sh, and rebuild)');
   const timeout = opts.timeout ?? 300_000;
@@ -110,7 +117,7 @@ export async function initProcessGroup(opts: InitOptions): Promise<void> {
   const r = resolve(opts);
   pending = true;
   try {
-    const g = await N.distInit(r.host, r.port, r.rank, r.worldSize, r.isServer, timeout);
+    const g = await N.distInit(r.host, r.port, r.rank, r.worldSize, r.isServer, timeout, backend);
     state = { g, rank: r.rank, worldSize: r.worldSize, backend };
   } finally {
     pending = false;
@@ -153,11 +160,17 @@ export function getNodeLocalRank(fallbackRank?: number): number {
   throw verr('getNodeLocalRank(): LOCAL_RANK is not set (torchrun sets it) and no fallbackRank was given');
 }
 
-/** A tensor a collective can use: live, CPU (Gloo), dense and contiguous. */
-function commTensor(t: unknown, what: string): Tensor {
+/** Whether the backend takes tensors on this device: Gloo CPU ones, NCCL CUDA ones. */
+export function backendTakes(backend: Backend, device: string): boolean {
+  return backend === 'nccl' ? device.startsWith('cuda') : device === 'cpu';
+}
+
+/** A tensor a collective can use: live, on the backend's device (CPU for Gloo, CUDA for NCCL), dense and contiguous. */
+function commTensor(t: unknown, what: string, backend: Backend): Tensor {
   if (!(t instanceof Tensor)) throw new TorchTypeError(`${what}: expected a Tensor`);
   if (t.isDisposed) throw new TorchError(`${what}: tensor was disposed`);
-  if (t.device !== 'cpu') throw verr(`${what}: the 'gloo' backend takes CPU tensors, got one on ${t.device}`);
+  if (!backendTakes(backend, t.device))
+    throw verr(`${what}: the '${backend}' backend takes ${backend === 'nccl' ? 'CUDA' : 'CPU'} tensors, got one on ${t.device}`);
   if (!t.isContiguous()) throw verr(`${what}: the tensor must be contiguous (call .contiguous() and copy the result back)`);
   return t;
 }
@@ -175,7 +188,7 @@ function issue<T>(what: string, fn: () => T): T {
 /** Reduces `tensor` across all ranks, in place (every rank ends with the result). */
 export async function allReduce(tensor: Tensor, opts: { op?: ReduceOp } = {}): Promise<void> {
   const s = group('allReduce()');
-  const t = commTensor(tensor, 'allReduce(tensor)');
+  const t = commTensor(tensor, 'allReduce(tensor)', s.backend);
   const op = opts.op ?? 'sum';
   if (typeof op !== 'string' || !Object.hasOwn(OP_CODES, op))
     throw verr(`allReduce(): op must be one of ReduceOp.SUM, AVG, PRODUCT, MIN, MAX, got ${JSON.stringify(op)}`);
@@ -195,7 +208,7 @@ function avgBySum(): boolean {
 /** Copies rank `src`'s tensor into `tensor` on every other rank. */
 export async function broadcast(tensor: Tensor, opts: { src: number }): Promise<void> {
   const s = group('broadcast()');
-  const t = commTensor(tensor, 'broadcast(tensor)');
+  const t = commTensor(tensor, 'broadcast(tensor)', s.backend);
   const src = opts?.src;
   if (!Number.isSafeInteger(src) || src < 0 || src >= s.worldSize) throw verr(`broadcast(): src must be a rank in [0, ${s.worldSize}), got ${String(src)}`);
   await issue('broadcast()', () => N.distBroadcast(s.g, t._id, src));
@@ -204,14 +217,14 @@ export async function broadcast(tensor: Tensor, opts: { src: number }): Promise<
 /** Fills tensorList[r] with rank r's `tensor` (tensorList: worldSize tensors of tensor's shape and dtype). */
 export async function allGather(tensorList: Tensor[], tensor: Tensor): Promise<void> {
   const s = group('allGather()');
-  const t = commTensor(tensor, 'allGather(tensor)');
+  const t = commTensor(tensor, 'allGather(tensor)', s.backend);
   if (!Array.isArray(tensorList) || tensorList.length !== s.worldSize)
     throw verr(
       `allGather(): tensorList must hold worldSize = ${s.worldSize} tensors, got ${Array.isArray(tensorList) ? tensorList.length : typeof tensorList}`,
     );
   const shape = t.shape.join(', ');
   tensorList.forEach((o, i) => {
-    commTensor(o, `allGather(tensorList[${i}])`);
+    commTensor(o, `allGather(tensorList[${i}])`, s.backend);
     if (o.dtype !== t.dtype || o.shape.join(', ') !== shape)
       throw verr(`allGather(): tensorList[${i}] must have tensor's shape [${shape}] and dtype ${t.dtype}, got [${o.shape.join(', ')}] ${o.dtype}`);
   });

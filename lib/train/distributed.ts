@@ -42,6 +42,8 @@ export async function distributed(opts: { model: Module; method?: AnyMethod } & 
   if (own && own.parameters().some((p) => p.requiresGrad)) ddp.push(await DistributedDataParallel.create(own, { ...ddpOpts, findUnusedParameters: true }));
   const rank = getRank();
   const R = getWorldSize();
+  // Where the collectives' own tensors live: the model's device (CPU with Gloo, this rank's GPU with NCCL).
+  const device = model.parameters()[0]?.device ?? 'cpu';
   let local = false; // this rank's interrupt request
   let agreed = false; // what every rank acts on
   let rngs: torch.Tensor | undefined; // [R, L] every rank's RNG state at the last agreement
@@ -49,7 +51,7 @@ export async function distributed(opts: { model: Module; method?: AnyMethod } & 
 
   // The collectives below free their tensors also when a peer is gone (the error then ends the run).
   const agree = async (): Promise<void> => {
-    const t = torch.tensor(Float32Array.from([local ? 1 : 0]));
+    const t = torch.tensor(Float32Array.from([local ? 1 : 0]), { device });
     try {
       await allReduce(t, { op: ReduceOp.MAX });
       agreed = (t.item() as number) > 0;
@@ -58,19 +60,19 @@ export async function distributed(opts: { model: Module; method?: AnyMethod } & 
     }
   };
   const gatherRng = async (): Promise<void> => {
-    const mine = torch.getRngState();
-    const all = Array.from({ length: R }, () => torch.zeros([mine.shape[0]], { dtype: 'uint8' }));
+    const mine = torch.tidy(() => torch.keep(torch.getRngState().to(device)));
+    const all = Array.from({ length: R }, () => torch.zeros([mine.shape[0]], { dtype: 'uint8', device }));
     try {
       await allGather(all, mine);
       rngs?.dispose();
-      rngs = torch.tidy(() => torch.keep(torch.stack(all, 0)));
+      rngs = torch.tidy(() => torch.keep(torch.stack(all, 0).to('cpu')));
     } finally {
       torch.dispose([mine, all]);
     }
   };
   /** Sums `values` over the ranks (float64, one all-reduce). */
   const sumOverRanks = async (values: number[]): Promise<number[]> => {
-    const t = torch.tensor(Float64Array.from(values));
+    const t = torch.tensor(Float64Array.from(values), { device });
     try {
       await allReduce(t, { op: ReduceOp.SUM });
       return Array.from(t.toArray() as Float64Array);

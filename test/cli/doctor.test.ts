@@ -23,6 +23,7 @@ describe('torchmix doctor', () => {
     expect(r.addon).toEqual({ path: addonPath, loaded: true, error: null, build: addonBuildInfo() });
     expect(r.addon.build?.step).toMatch(/^(LIBTORCH|LIBTORCH_USE_PYTORCH|venv|python3|system)$/);
     expect(r.libtorch).toEqual({ version: c.version, cxx11Abi: c.cxx11Abi, cudaBuilt: c.cudaBuilt, cuda: c.cuda, cudnn: c.cudnn });
+    expect(r.distributed).toEqual({ gloo: torch.distributed.isGlooAvailable(), nccl: torch.distributed.isNcclAvailable() });
     expect(r.threads).toEqual({ intraOp: torch.getNumThreads(), interOp: torch.config().interopThreads });
     expect(r.allocator).toBe(c.allocator);
     expect(r.devices[0].device).toBe('cpu');
@@ -88,7 +89,7 @@ describe('torchmix doctor', () => {
     expect(code).toBe(report.ok ? 0 : 1);
     expect(report.schema).toBe('torchmix-doctor/1');
     expect(Object.keys(report).sort()).toEqual(
-      ['addon', 'allocator', 'datasets', 'devices', 'libtorch', 'node', 'ok', 'problems', 'python', 'schema', 'threads', 'torchmix'].sort(),
+      ['addon', 'allocator', 'datasets', 'devices', 'distributed', 'libtorch', 'node', 'ok', 'problems', 'python', 'schema', 'threads', 'torchmix'].sort(),
     );
     for (const p of report.problems) expect(Object.keys(p).sort()).toEqual(['fix', 'severity', 'what']);
     for (const d of report.devices) expect(Object.keys(d).sort()).toEqual(['device', 'freeBytes', 'memoryBytes', 'name']);

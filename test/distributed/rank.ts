@@ -6,31 +6,34 @@ const dist = torch.distributed;
 const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 const timeout = Number(process.env.TEST_DIST_TIMEOUT ?? 10_000);
 
+// TEST_DIST_BACKEND=nccl: the same scenario on CUDA tensors, each rank on cuda:LOCAL_RANK.
 async function collectives(): Promise<void> {
-  await dist.initProcessGroup({ backend: 'gloo', timeout });
+  const backend = (process.env.TEST_DIST_BACKEND ?? 'gloo') as 'gloo' | 'nccl';
+  await dist.initProcessGroup({ backend, timeout });
   const r = dist.getRank();
   const R = dist.getWorldSize();
-  const res: Record<string, unknown> = { rank: r, worldSize: R };
+  const device = backend === 'nccl' ? `cuda:${dist.getNodeLocalRank(r)}` : 'cpu';
+  const res: Record<string, unknown> = { rank: r, worldSize: R, backend, device };
 
-  const s = torch.tensor(Float32Array.from([r + 1, 2 * (r + 1), -r]));
+  const s = torch.tensor(Float32Array.from([r + 1, 2 * (r + 1), -r]), { device });
   await dist.allReduce(s, { op: dist.ReduceOp.SUM });
   res.sum = Array.from(s.toArray() as Float32Array);
 
-  const a = torch.tensor(Float64Array.from([r, r * r + 0.5]));
+  const a = torch.tensor(Float64Array.from([r, r * r + 0.5]), { device });
   await dist.allReduce(a, { op: dist.ReduceOp.AVG });
   res.avg = Array.from(a.toArray() as Float64Array);
 
-  const m = torch.tensor(BigInt64Array.from([BigInt(r * 7), BigInt(-r)]));
+  const m = torch.tensor(BigInt64Array.from([BigInt(r * 7), BigInt(-r)]), { device });
   await dist.allReduce(m, { op: dist.ReduceOp.MAX });
   res.max = Array.from(m.toArray() as BigInt64Array, Number);
 
   // A 2-d tensor broadcast from the last rank.
-  const b = torch.full([2, 2], r + 0.25);
+  const b = torch.full([2, 2], r + 0.25, { device });
   await dist.broadcast(b, { src: R - 1 });
   res.broadcast = Array.from(b.toArray() as Float32Array);
 
-  const list = Array.from({ length: R }, () => torch.zeros([2], { dtype: 'int32' }));
-  await dist.allGather(list, torch.tensor(Int32Array.from([r, 10 * r + 1])));
+  const list = Array.from({ length: R }, () => torch.zeros([2], { dtype: 'int32', device }));
+  await dist.allGather(list, torch.tensor(Int32Array.from([r, 10 * r + 1]), { device }));
   res.allGather = list.map((t) => Array.from(t.toArray() as Int32Array));
 
   // Barrier: rank 0 arrives late; nobody may pass it before rank 0 has reached it.

@@ -21,7 +21,7 @@
 import * as torch from '../../torch/index.js';
 import { N } from '../../torch/native.js';
 import { Module } from '../module.js';
-import { _nativeGroup, allGather, broadcast, getWorldSize, isInitialized } from '../../distributed/process-group.js';
+import { _nativeGroup, allGather, backendTakes, broadcast, getBackend, getWorldSize, isInitialized } from '../../distributed/process-group.js';
 
 type Tensor = torch.Tensor;
 
@@ -110,9 +110,16 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     if (module instanceof DistributedDataParallel) throw verr('the module is already a DistributedDataParallel');
     const named = module.namedParameters();
     const state = [...named, ...module.namedBuffers()];
+    const backend = getBackend();
+    const device = named[0]?.[1].device ?? 'cpu';
     for (const [n, t] of state) {
-      if (t.device !== 'cpu')
-        throw verr(`'${n}' is on ${t.device}; the 'gloo' backend takes CPU tensors (move the model to the CPU, or use 'nccl' where it is built)`);
+      if (!backendTakes(backend, t.device))
+        throw verr(
+          backend === 'nccl'
+            ? `'${n}' is on ${t.device}; the 'nccl' backend takes CUDA tensors (move the model to this rank's GPU, cuda:LOCAL_RANK)`
+            : `'${n}' is on ${t.device}; the 'gloo' backend takes CPU tensors (move the model to the CPU, or use 'nccl' where it is built)`,
+        );
+      if (t.device !== device) throw verr(`'${n}' is on ${t.device} but the first parameter is on ${device}; DDP needs the whole module on one device`);
       if (!t.isContiguous()) throw verr(`'${n}' is not contiguous`);
     }
     const trainable = named.filter(([, p]) => p.requiresGrad);
@@ -122,8 +129,8 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       );
     // Every rank must wrap the same model: compare a signature before any broadcast of mismatched tensors.
     const R = getWorldSize();
-    const sig = torch.tensor(BigInt64Array.from(signature(named)));
-    const all = Array.from({ length: R }, () => torch.zeros([3], { dtype: 'int64' }));
+    const sig = torch.tensor(BigInt64Array.from(signature(named)), { device });
+    const all = Array.from({ length: R }, () => torch.zeros([3], { dtype: 'int64', device }));
     await allGather(all, sig);
     const sigs = all.map((t) => Array.from(t.toArray() as BigInt64Array).join(','));
     torch.dispose([sig, all]);
