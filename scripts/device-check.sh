@@ -255,8 +255,8 @@ fi
 {
   echo "## (c) Benchmarks"
   if [[ -s $out/.gpu-rows.jsonl ]]; then
-    echo "GPU: \`scripts/bench/train-step/run.sh --device cuda --batch 128 --optim lib\`, medians over rounds; memory: PyTorch's"
-    echo "max_memory_allocated of the timed steps and both sides' memory_reserved after them (torchmix's addon has no peak statistic)."
+    echo "GPU: \`scripts/bench/train-step/run.sh --device cuda --batch 128 --optim lib\`, medians over rounds; memory: both sides'"
+    echo "peak allocated of the timed steps (max_memory_allocated / torch.cuda.maxMemoryAllocated after a reset) and memory_reserved after them."
     echo
     bash scripts/bench/train-step/run.sh --from-rows "$out/.gpu-rows.jsonl" --python "$py" | bench_table
   elif [[ -s $out/.cpu-rows.jsonl ]]; then
@@ -273,7 +273,7 @@ fi
   else build-device/ is built (cmake-js, LIBTORCH_USE_PYTORCH=1; incremental when it exists).
 - (b) the CUDA tests: `vitest run $(grep -rl cuda.isAvailable test) -t '[Cc][Uu][Dd][Aa]'` (the tests whose full
   name says CUDA; the others in those files are filtered out).
-- (c) memory: CUDA: PyTorch's max_memory_allocated after reset_peak_memory_stats, and both sides' memory_reserved
+- (c) memory: CUDA: both sides' peak allocated after resetting the peaks (max_memory_allocated, maxMemoryAllocated), and memory_reserved
   after the timed steps; CPU: VmHWM − post-setup VmRSS (VmHWM reset through /proc/self/clear_refs), both sides.
 EOS
 } >> "$out/device-check.md"

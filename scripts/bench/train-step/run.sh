@@ -122,7 +122,7 @@ device = rows[0]['device']
 cuda = device == 'cuda'
 names = {'smallcnn': 'small CNN, batch {b}, 1×28×28', 'preact18': 'PreAct ResNet-18, batch {b}, 3×32×32'}
 print(f"\noptimizer: {'hand-written momentum SGD (same update in both)' if optim == 'hand' else 'torch.optim.SGD vs optim.SGD (native)'}; device: {device}")
-mem = ('PyTorch peak alloc MiB | PyTorch reserved MiB | torchmix reserved MiB' if cuda else 'PyTorch peak RSS MiB | torchmix peak RSS MiB')
+mem = ('PyTorch peak alloc MiB | torchmix peak alloc MiB | PyTorch reserved MiB | torchmix reserved MiB' if cuda else 'PyTorch peak RSS MiB | torchmix peak RSS MiB')
 print(f'| workload | threads | amp | PyTorch ms/step | torchmix ms/step | ratio | target ≤ 1.05 | PyTorch steps/s | torchmix steps/s | {mem} |')
 print('|---|---:|---|---:|---:|---:|---|---:|---:|' + '---:|' * mem.count('|') + '---:|')
 amp_order = ['none', 'bf16', 'fp16']
@@ -156,8 +156,8 @@ for m, t, amp, cl in keys:
     p, q = statistics.median(py), statistics.median(tm)
     verdict = 'OK' if q / p <= 1.05 else 'MISS'
     if cuda:
-        memcols = [med(r.get('peakAllocMiB') for r in ok['pytorch']), med(r.get('reservedMiB') for r in ok['pytorch']),
-                   med(r.get('reservedMiB') for r in ok['torchmix'])]
+        memcols = [med(r.get('peakAllocMiB') for r in ok['pytorch']), med(r.get('peakAllocMiB') for r in ok['torchmix']),
+                   med(r.get('reservedMiB') for r in ok['pytorch']), med(r.get('reservedMiB') for r in ok['torchmix'])]
     else:
         memcols = [med(r.get('peakRssMiB') for r in ok['pytorch']), med(r.get('peakRssMiB') for r in ok['torchmix'])]
     print(f"| {name} | {t} | {amp} | {p:.1f} | {q:.1f} | {q / p:.3f} (paired median {statistics.median(ratios):.3f}) | {verdict} | "

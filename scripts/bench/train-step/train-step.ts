@@ -7,8 +7,8 @@
 // --amp: forward + loss inside torch.autocast({ deviceType, dtype }); fp16 scales the loss with
 // amp.GradScaler (needs --optim lib). --channels-last: model.to({ memoryFormat: 'channelsLast' }) and
 // the input x.contiguous({ memoryFormat: 'channelsLast' }).
-// Memory as train_step.py: cuda: reserved bytes after the timed steps (torchmix has no peak-allocated
-// statistic yet); cpu: VmHWM after the timed steps − VmRSS after setup (VmHWM reset then).
+// Memory as train_step.py: cuda: maxMemoryAllocated of the timed steps (peaks reset after the warm-up)
+// and reserved bytes after them; cpu: VmHWM after the timed steps − VmRSS after setup (VmHWM reset then).
 import fs from 'node:fs';
 import * as tm from '../../../lib/index.js';
 import { N } from '../../../lib/torch/native.js';
@@ -118,7 +118,10 @@ function step(): tm.torch.Tensor {
 const cuda = device === 'cuda';
 const baseRss = cuda ? null : resetHwm();
 for (let i = 0; i < warmup; i++) step().dispose();
-if (cuda) torch.cuda.synchronize();
+if (cuda) {
+  torch.cuda.synchronize();
+  torch.cuda.resetPeakMemoryStats();
+}
 let loss: tm.torch.Tensor | null = null;
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) {
@@ -142,7 +145,7 @@ const row: Record<string, unknown> = {
   torch: torch.config().version,
 };
 if (cuda) {
-  row.peakAllocMiB = null; // the addon exposes current allocated/reserved only (no peak, no reset)
+  row.peakAllocMiB = torch.cuda.maxMemoryAllocated() / MiB;
   row.reservedMiB = torch.cuda.memoryReserved() / MiB;
 } else {
   const hwm = statusKiB('VmHWM');
