@@ -234,8 +234,8 @@ struct Reducer {
   bool armed = false;
   bool findUnused = false;
   bool syncing = false;
-  at::Tensor used;      // int32 [nparams], with findUnused, on the parameters' device
-  at::Tensor usedHost;  // its reduced value, read on the JS thread
+  at::Tensor used;     // int32 [nparams] on the CPU, with findUnused (the hooks write it directly)
+  at::Tensor usedDev;  // `used` on the parameters' device for its all-reduce (the same tensor on the CPU)
   c10::intrusive_ptr<c10d::Work> usedWork;
 
   void reset(size_t b) {
@@ -257,7 +257,7 @@ struct Reducer {
     const at::Tensor& gr = params[i].grad();
     if (gr.defined()) {
       dst.copy_(gr.reshape({-1}));
-      if (findUnused) used.narrow(0, int64_t(i), 1).fill_(1);
+      if (findUnused) used.data_ptr<int>()[i] = 1;
     } else
       dst.zero_();
   }
@@ -394,13 +394,13 @@ void registerDist(Instance& inst, Napi::Env env) {
     r->bucketOf.assign(n, SIZE_MAX);
     r->slot.assign(n, 0);
     r->ready.assign(n, 0);
+    const at::Device dev = n ? r->params[0].device() : at::Device(at::kCPU);  // the buckets live there (the GPU with NCCL)
     Napi::Array bs = c.info[3].As<Napi::Array>();
     for (uint32_t b = 0; b < bs.Length(); b++) {
       Napi::Array ids = bs.Get(b).As<Napi::Array>();
       Reducer::Bucket k;
       int64_t total = 0;
       at::ScalarType dt = at::kFloat;
-      at::Device dev = r->params.empty() ? at::Device(at::kCPU) : r->params[0].device();  // NCCL: the buckets live on the GPU
       for (uint32_t j = 0; j < ids.Length(); j++) {
         size_t i = size_t(ids.Get(j).As<Napi::Number>().Int64Value());
         if (i >= n || r->bucketOf[i] != SIZE_MAX) throw ArgError(ErrorKind::Value, "DistributedDataParallel: bad bucket assignment");
@@ -417,7 +417,7 @@ void registerDist(Instance& inst, Napi::Env env) {
     }
     for (size_t i = 0; i < n; i++)
       if (r->bucketOf[i] == SIZE_MAX) throw ArgError(ErrorKind::Value, "DistributedDataParallel: parameter without a bucket");
-    if (r->findUnused) r->used = at::zeros({int64_t(n)}, at::TensorOptions().dtype(at::kInt).device(n ? r->params[0].device() : at::Device(at::kCPU)));
+    if (r->findUnused) r->used = at::zeros({int64_t(n)}, at::kInt);
     std::weak_ptr<Reducer> weak = r;
     for (size_t i = 0; i < n; i++) {
       auto acc = torch::autograd::impl::grad_accumulator(r->params[i]);
@@ -481,7 +481,8 @@ void registerDist(Instance& inst, Napi::Env env) {
       r->launchReady();
     }
     if (r->findUnused) {
-      std::vector<at::Tensor> ts{r->used};
+      r->usedDev = r->used.to(r->params[0].device());
+      std::vector<at::Tensor> ts{r->usedDev};
       r->usedWork = r->g->pg->allreduce(ts, c10d::AllreduceOptions());
     }
     r->syncing = true;
@@ -492,7 +493,7 @@ void registerDist(Instance& inst, Napi::Env env) {
             for (auto& k : r->buckets) waitWork(k.work, *r->g, "DistributedDataParallel.synchronize");
             if (r->usedWork) waitWork(r->usedWork, *r->g, "DistributedDataParallel.synchronize");
             at::NoGradGuard ng;
-            if (r->usedWork) r->usedHost = r->used.cpu();
+            if (r->usedWork) r->used.copy_(r->usedDev);  // a no-op alias on the CPU
             for (auto& k : r->buckets) {
               k.buf.div_(r->g->size);
               for (size_t j = 0; j < k.idx.size(); j++) {
@@ -513,7 +514,7 @@ void registerDist(Instance& inst, Napi::Env env) {
           for (size_t i = 0; i < r->params.size(); i++) {
             at::Tensor& p = r->params[i];
             if (p.grad().defined()) continue;
-            if (r->findUnused && r->usedHost.data_ptr<int>()[i] > 0) {
+            if (r->findUnused && r->used.data_ptr<int>()[i] > 0) {
               Reducer::Bucket& k = r->buckets[r->bucketOf[i]];
               p.mutable_grad() = k.buf.narrow(0, k.off[r->slot[i]], p.numel()).view(p.sizes()).clone();
             }
