@@ -67,9 +67,10 @@ def main() -> None:
 
     for _ in range(args.warmup_steps):
         step()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(args.steps):
         step()
+    step_cpu_ms = (time.process_time() - c0) / args.steps * 1e3  # all threads, like the C++ and TS sides
     step_ms = (time.perf_counter() - t0) / args.steps * 1e3
 
     with torch.no_grad():  # sanity, outside the timed region
@@ -78,7 +79,8 @@ def main() -> None:
 
     print(json.dumps({
         "impl": "python", "libtorch": torch.__version__, "threads": torch.get_num_threads(),
-        "add_us": round(add_us, 4), "step_ms": round(step_ms, 4), "beta": args.beta,
+        "add_us": round(add_us, 4), "step_ms": round(step_ms, 4),
+        "step_cpu_ms": round(step_cpu_ms, 4), "beta": args.beta,
         "add_iters": args.add_iters, "steps": args.steps, "final_loss": round(final_loss, 4),
     }))
 
